@@ -1,0 +1,16 @@
+/**
+ * avx-http public entry point. Everything a user imports comes from here.
+ */
+export { AvxError, InvalidHeaderError, InvalidMethodError, InvalidStatusError } from './core/errors.js';
+export type { H1ParseErrorCode } from './h1/h1-parse-error.js';
+export { H1ParseError } from './h1/h1-parse-error.js';
+export {
+  type H1Leniency,
+  type H1MessageHead,
+  type H1ParserHandler,
+  type H1ParserOptions,
+  type H1RequestHead,
+  H1ResponseBody,
+  type H1ResponseHead,
+} from './h1/h1-types.js';
+export { VERSION } from './version.js';
