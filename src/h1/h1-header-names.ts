@@ -4,10 +4,9 @@
  * string for `Host` on every request instead of allocating one, and makes later comparisons
  * against those names pointer-cheap.
  */
-import { latin1 } from '../core/latin1.js';
 
 /** Header names the HTTP/1.1 parser acts on. */
-export enum HeaderKind {
+export const enum HeaderKind {
   Other,
   ContentLength,
   TransferEncoding,
@@ -92,39 +91,68 @@ const COMMON_NAMES = [
   'Proxy-Authorization',
 ];
 
-interface InternedName {
-  readonly bytes: Uint8Array;
-  readonly name: string;
-}
+/** Interned spellings, indexed by the numbers {@link findCommonHeaderName} returns. */
+export const COMMON_HEADER_NAMES: string[] = [];
+/** The {@link HeaderKind} of each entry of {@link COMMON_HEADER_NAMES}. */
+export const COMMON_HEADER_KINDS: HeaderKind[] = [];
 
-/** Candidates by byte length, so a lookup compares only names of the right size. */
-const byLength: InternedName[][] = [];
+/**
+ * Candidates by (length, first byte), so a lookup compares at most a couple of names. Each
+ * spelling is kept as little-endian 32-bit words at offsets 0, 4, 8, ... with the last word
+ * overlapping the previous one so that it ends exactly at the name's end; a match is then a
+ * few word comparisons instead of one per byte.
+ */
+const candidates: number[][] = [];
+const spellingWords: Int32Array[] = [];
+const spellingBytes: Uint8Array[] = [];
 const byString = new Map<string, string>();
+const MAX_INTERNED_LENGTH = 64;
 
 for (const canonical of COMMON_NAMES) {
   for (const name of new Set([canonical, canonical.toLowerCase()])) {
-    const bucket = byLength[name.length] ?? [];
-    bucket.push({ bytes: Buffer.from(name, 'latin1'), name });
-    byLength[name.length] = bucket;
+    const index = COMMON_HEADER_NAMES.length;
+    const bytes = Buffer.from(name, 'latin1');
+    const len = bytes.length;
+    COMMON_HEADER_NAMES.push(name);
+    COMMON_HEADER_KINDS.push(classifyHeaderName(name));
+    spellingBytes.push(bytes);
+    const words = new Int32Array(len >= 4 ? Math.ceil(len / 4) : 0);
+    for (let q = 0; q < words.length; q++) words[q] = bytes.readInt32LE(Math.min(q * 4, len - 4));
+    spellingWords.push(words);
+    const key = (len << 8) | bytes[0];
+    const bucket = candidates[key] ?? [];
+    bucket.push(index);
+    candidates[key] = bucket;
     byString.set(name, name);
   }
 }
 
-/** The name in `buf[start, end)` as a string, interned when it is a common spelling. */
-export function internHeaderName(buf: Buffer, start: number, end: number): string {
-  const bucket = byLength[end - start];
-  if (bucket !== undefined) {
-    const first = buf[start];
-    for (let k = 0; k < bucket.length; k++) {
-      const bytes = bucket[k].bytes;
-      if (bytes[0] !== first) continue;
+/**
+ * The index in {@link COMMON_HEADER_NAMES} of the name in `buf[start, end)` when it is one of
+ * the interned spellings (compared byte for byte, case included), else -1. `view` is a
+ * DataView over the same bytes as `buf`.
+ */
+export function findCommonHeaderName(buf: Uint8Array, view: DataView, start: number, end: number): number {
+  const len = end - start;
+  if (len >= MAX_INTERNED_LENGTH || len === 0) return -1;
+  const bucket = candidates[(len << 8) | buf[start]];
+  if (bucket === undefined) return -1;
+  for (let k = 0; k < bucket.length; k++) {
+    const index = bucket[k];
+    if (len < 4) {
+      const bytes = spellingBytes[index];
       let j = 1;
-      const len = bytes.length;
       while (j < len && bytes[j] === buf[start + j]) j++;
-      if (j === len) return bucket[k].name;
+      if (j === len) return index;
+      continue;
     }
+    const words = spellingWords[index];
+    const last = words.length - 1;
+    let q = 0;
+    while (q < last && view.getInt32(start + q * 4, true) === words[q]) q++;
+    if (q === last && view.getInt32(end - 4, true) === words[last]) return index;
   }
-  return latin1(buf, start, end);
+  return -1;
 }
 
 /** `name`, replaced by its interned copy when it is a common spelling. */
@@ -132,22 +160,22 @@ export function internHeaderNameString(name: string): string {
   return byString.get(name) ?? name;
 }
 
-const kinds = new Map<string, HeaderKind>();
-for (const [name, kind] of [
-  ['content-length', HeaderKind.ContentLength],
-  ['transfer-encoding', HeaderKind.TransferEncoding],
-  ['connection', HeaderKind.Connection],
-  ['upgrade', HeaderKind.Upgrade],
-  ['expect', HeaderKind.Expect],
-] as const) {
-  kinds.set(name, kind);
-}
-
 /** Which framing-relevant field `name` is, case-insensitively (RFC 9110 §5.1). */
 export function classifyHeaderName(name: string): HeaderKind {
   const len = name.length;
   if (len !== 14 && len !== 17 && len !== 10 && len !== 7 && len !== 6) return HeaderKind.Other;
-  const exact = kinds.get(name);
-  if (exact !== undefined) return exact;
-  return kinds.get(name.toLowerCase()) ?? HeaderKind.Other;
+  switch (name.toLowerCase()) {
+    case 'content-length':
+      return HeaderKind.ContentLength;
+    case 'transfer-encoding':
+      return HeaderKind.TransferEncoding;
+    case 'connection':
+      return HeaderKind.Connection;
+    case 'upgrade':
+      return HeaderKind.Upgrade;
+    case 'expect':
+      return HeaderKind.Expect;
+    default:
+      return HeaderKind.Other;
+  }
 }

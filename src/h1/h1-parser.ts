@@ -14,10 +14,13 @@
 import { FIELD_VALUE_CHARS, HEX_VALUES, TARGET_CHARS, TOKEN_CHARS } from '../core/char-classes.js';
 import { latin1 } from '../core/latin1.js';
 import { isKnownMethod } from '../core/method.js';
+import { scanFieldValue } from './field-value-scan.js';
 import {
+  COMMON_HEADER_KINDS,
+  COMMON_HEADER_NAMES,
   classifyHeaderName,
+  findCommonHeaderName,
   HeaderKind,
-  internHeaderName,
   internHeaderNameString,
 } from './h1-header-names.js';
 import { H1ParseError, type H1ParseErrorCode } from './h1-parse-error.js';
@@ -30,7 +33,7 @@ import {
   type H1ResponseHead,
 } from './h1-types.js';
 
-enum State {
+const enum State {
   MessageStart,
   StartLf,
   Method,
@@ -72,7 +75,7 @@ enum State {
   Failed,
 }
 
-enum Body {
+const enum Body {
   None,
   Length,
   Chunked,
@@ -90,6 +93,8 @@ const DQUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const SLASH = 0x2f;
 const DOT = 0x2e;
+/** CRLF CRLF: the end of a header section (RFC 9112 §2.1). */
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
 /** Largest chunk size or Content-Length we accept: 2^53 - 1, the largest exact JS integer. */
 const MAX_LENGTH = Number.MAX_SAFE_INTEGER;
@@ -150,6 +155,16 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
   // Span carried across `execute` calls (method, target, reason, field name or value).
   private spanStart = 0;
   private partial = '';
+  /**
+   * When a whole head lies in the current buffer it is decoded once into `headText` (which
+   * starts at buffer index `headTextStart`), and spans are cut from it: one native call per
+   * head instead of one per field.
+   */
+  private headText = '';
+  private headTextStart = 0;
+  private headTextEnd = 0;
+  private view: DataView | undefined;
+  private viewBuffer: Buffer | undefined;
 
   // The message being parsed.
   private headStart = 0;
@@ -163,6 +178,9 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
   private reason = '';
   private fields: string[] = [];
   private fieldName = '';
+  private fieldKind: HeaderKind = HeaderKind.Other;
+  /** No leniency touches line syntax, so the whole-line fast paths may run. */
+  private readonly fast: boolean;
   private contentLength = -1;
   private transferEncoding = false;
   /** The final transfer coding seen so far is chunked. */
@@ -201,6 +219,8 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
     this.lenientOptionalCr = l.optionalCrBeforeLf ?? false;
     this.lenientChunkCrlf = l.optionalCrlfAfterChunk ?? false;
     this.lenientChunkSpaces = l.spacesAfterChunkSize ?? false;
+    this.fast =
+      !this.lenientValueRelaxed && !this.lenientOptionalLf && !this.lenientOptionalCr && !this.lenientVersion;
   }
 
   /** A request parser (server side). */
@@ -259,6 +279,7 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
       );
       throw err;
     }
+    this.headText = '';
     if (i === n) {
       this.carrySpan(chunk, n);
       this.checkHeadLimit(n);
@@ -302,6 +323,20 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
           }
           this.headStart = this.base + i;
           this.spanStart = i;
+          const end = buf.indexOf(HEAD_END, i);
+          if (end !== -1) {
+            this.headTextEnd = end + 4;
+            this.headText = latin1(buf, i, this.headTextEnd);
+            this.headTextStart = i;
+            if (this.fast) {
+              const next = this.isRequest ? this.fastRequestLine(buf, i) : this.fastStatusLine(buf, i);
+              if (next !== -1) {
+                i = next;
+                this.state = State.FieldStart;
+                continue;
+              }
+            }
+          }
           this.state = this.isRequest ? State.Method : State.Protocol;
           continue;
         }
@@ -560,6 +595,9 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
         }
 
         case State.FieldStart: {
+          if (this.headText !== '' && this.fast && i >= this.headTextStart && i < this.headTextEnd) {
+            i = this.fastFieldLines(buf, i);
+          }
           const c = buf[i];
           if (c === CR) {
             i++;
@@ -598,10 +636,15 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
           if (i === n) break;
           const c = buf[i];
           if (c === COLON && (i > this.spanStart || this.partial !== '')) {
-            this.fieldName =
-              this.partial === ''
-                ? internHeaderName(buf, this.spanStart, i)
-                : internHeaderNameString(this.takeSpan(buf, i));
+            const common =
+              this.partial === '' ? findCommonHeaderName(buf, this.viewOf(buf), this.spanStart, i) : -1;
+            if (common !== -1) {
+              this.fieldName = COMMON_HEADER_NAMES[common];
+              this.fieldKind = COMMON_HEADER_KINDS[common];
+            } else {
+              this.fieldName = internHeaderNameString(this.takeSpan(buf, i));
+              this.fieldKind = classifyHeaderName(this.fieldName);
+            }
             i++;
             this.state = State.FieldValueLeadingWs;
             continue;
@@ -640,11 +683,8 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
               i++;
             }
           } else {
-            while (i < n) {
-              c = buf[i];
-              if (FIELD_VALUE_CHARS[c] === 0) break;
-              i++;
-            }
+            i = scanFieldValue(buf, this.viewOf(buf), i, n);
+            if (i < n) c = buf[i];
           }
           if (i === n) break;
           if (c === CR) {
@@ -919,7 +959,11 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
 
   /** The span from `spanStart` (plus any carried part) to `end`, as a latin1 string. */
   private takeSpan(buf: Buffer, end: number): string {
-    const s = latin1(buf, this.spanStart, end);
+    const start = this.spanStart;
+    const s =
+      this.headText !== '' && start >= this.headTextStart && end <= this.headTextEnd
+        ? this.headText.slice(start - this.headTextStart, end - this.headTextStart)
+        : latin1(buf, start, end);
     if (this.partial === '') return s;
     const whole = this.partial + s;
     this.partial = '';
@@ -941,6 +985,135 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
       default:
         break;
     }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Whole-line fast paths. They run only when the entire head is in the current buffer (so
+  // every line ends inside it) and they accept only well-formed lines: on anything unusual they
+  // return without consuming the line, and the state machine above parses it again and reports
+  // the exact error. Both paths therefore give identical results however the input is split.
+
+  /** `METHOD SP target SP HTTP/1.x CRLF`; returns the index after the line, or -1. */
+  private fastRequestLine(buf: Buffer, i: number): number {
+    const start = i;
+    while (TOKEN_CHARS[buf[i]] === 1) i++;
+    if (buf[i] !== SP || i === start) return -1;
+    const methodEnd = i;
+    const targetStart = ++i;
+    while (TARGET_CHARS[buf[i]] === 1) i++;
+    if (buf[i] !== SP || i === targetStart || i - targetStart > this.maxUriLength) return -1;
+    const targetEnd = i;
+    const minor = buf[i + 8];
+    if (
+      buf[i + 1] !== 0x48 || // H
+      buf[i + 2] !== 0x54 || // T
+      buf[i + 3] !== 0x54 || // T
+      buf[i + 4] !== 0x50 || // P
+      buf[i + 5] !== SLASH ||
+      buf[i + 6] !== 0x31 || // 1
+      buf[i + 7] !== DOT ||
+      (minor !== 0x31 && minor !== 0x30) ||
+      buf[i + 9] !== CR ||
+      buf[i + 10] !== LF
+    ) {
+      return -1;
+    }
+    this.spanStart = start;
+    const method = this.takeMethod(buf, methodEnd);
+    if (!this.acceptAnyMethod && !isKnownMethod(method)) return -1;
+    this.method = method;
+    this.spanStart = targetStart;
+    this.url = this.takeSpan(buf, targetEnd);
+    this.protocol = 'HTTP';
+    this.versionMajor = 1;
+    this.versionMinor = minor - 0x30;
+    return i + 11;
+  }
+
+  /** `HTTP/1.x SP 3DIGIT SP reason CRLF`; returns the index after the line, or -1. */
+  private fastStatusLine(buf: Buffer, i: number): number {
+    const minor = buf[i + 7];
+    const d1 = buf[i + 9] - 0x30;
+    const d2 = buf[i + 10] - 0x30;
+    const d3 = buf[i + 11] - 0x30;
+    if (
+      buf[i] !== 0x48 ||
+      buf[i + 1] !== 0x54 ||
+      buf[i + 2] !== 0x54 ||
+      buf[i + 3] !== 0x50 ||
+      buf[i + 4] !== SLASH ||
+      buf[i + 5] !== 0x31 ||
+      buf[i + 6] !== DOT ||
+      (minor !== 0x31 && minor !== 0x30) ||
+      buf[i + 8] !== SP ||
+      !(d1 >= 1 && d1 <= 9) ||
+      !(d2 >= 0 && d2 <= 9) ||
+      !(d3 >= 0 && d3 <= 9) ||
+      buf[i + 12] !== SP
+    ) {
+      return -1;
+    }
+    const reasonStart = i + 13;
+    const reasonEnd = scanFieldValue(buf, this.viewOf(buf), reasonStart, this.headTextEnd);
+    if (buf[reasonEnd] !== CR || buf[reasonEnd + 1] !== LF) return -1;
+    this.protocol = 'HTTP';
+    this.versionMajor = 1;
+    this.versionMinor = minor - 0x30;
+    this.status = d1 * 100 + d2 * 10 + d3;
+    this.spanStart = reasonStart;
+    this.reason = this.takeSpan(buf, reasonEnd);
+    return reasonEnd + 2;
+  }
+
+  /**
+   * Field lines `name ":" OWS value OWS CRLF`, as many as are well-formed; returns the index of
+   * the first line not handled (the blank line that ends the head, normally).
+   */
+  private fastFieldLines(buf: Buffer, i: number): number {
+    const text = this.headText;
+    const textStart = this.headTextStart;
+    const textEnd = this.headTextEnd;
+    const maxFields = this.maxHeaderCount * 2;
+    const view = this.viewOf(buf);
+    while (buf[i] !== CR) {
+      const start = i;
+      // The name: up to the colon, then either a known spelling (valid by construction) or
+      // checked byte by byte.
+      let colon = start;
+      let c = buf[colon];
+      while (c !== COLON && c !== CR) c = buf[++colon];
+      if (c !== COLON || colon === start || this.fields.length >= maxFields) return start;
+      const common = findCommonHeaderName(buf, view, start, colon);
+      let name: string;
+      let kind: HeaderKind;
+      if (common !== -1) {
+        name = COMMON_HEADER_NAMES[common];
+        kind = COMMON_HEADER_KINDS[common];
+      } else {
+        for (let k = start; k < colon; k++) if (TOKEN_CHARS[buf[k]] === 0) return start;
+        name = text.slice(start - textStart, colon - textStart);
+        kind = classifyHeaderName(name);
+      }
+      let j = colon + 1;
+      while (buf[j] === SP || buf[j] === HTAB) j++;
+      const valueStart = j;
+      const cr = scanFieldValue(buf, view, valueStart, textEnd);
+      if (buf[cr] !== CR || buf[cr + 1] !== LF) return start;
+      let valueEnd = cr;
+      while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
+      this.addField(name, kind, text.slice(valueStart - textStart, valueEnd - textStart), cr);
+      i = cr + 2;
+    }
+    return i;
+  }
+
+  /** A DataView over `buf`, made at most once per buffer. */
+  private viewOf(buf: Buffer): DataView {
+    if (this.viewBuffer !== buf) {
+      this.viewBuffer = buf;
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    }
+    return this.view!;
   }
 
   private takeMethod(buf: Buffer, end: number): string {
@@ -1010,15 +1183,20 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
       let e = end;
       const s = this.spanStart;
       while (e > s && (buf[e - 1] === SP || buf[e - 1] === HTAB)) e--;
-      value = latin1(buf, s, e);
+      value =
+        this.headText !== '' && s >= this.headTextStart && e <= this.headTextEnd
+          ? this.headText.slice(s - this.headTextStart, e - this.headTextStart)
+          : latin1(buf, s, e);
     } else {
       value = trimTrailingWhitespace(this.takeSpan(buf, end));
     }
-    const name = this.fieldName;
+    this.addField(this.fieldName, this.fieldKind, value, end);
+  }
+
+  /** Record a field line and act on the fields that frame the message. */
+  private addField(name: string, kind: HeaderKind, value: string, end: number): void {
     this.fields.push(name, value);
-    if (this.inTrailers) return;
-    const kind = classifyHeaderName(name);
-    if (kind === HeaderKind.Other) return;
+    if (kind === HeaderKind.Other || this.inTrailers) return;
     switch (kind) {
       case HeaderKind.ContentLength:
         this.onContentLength(value, end);
@@ -1120,12 +1298,9 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
         while (s < e && (value.charCodeAt(s) === SP || value.charCodeAt(s) === HTAB)) s++;
         while (e > s && (value.charCodeAt(e - 1) === SP || value.charCodeAt(e - 1) === HTAB)) e--;
         const l = e - s;
-        if (l === 5 || l === 7 || l === 10) {
-          const option = value.slice(s, e).toLowerCase();
-          if (option === 'close') this.connectionClose = true;
-          else if (option === 'upgrade') this.connectionUpgrade = true;
-          else if (option === 'keep-alive') this.connectionKeepAlive = true;
-        }
+        if (l === 5 && equalsLowercase(value, s, 'close')) this.connectionClose = true;
+        else if (l === 7 && equalsLowercase(value, s, 'upgrade')) this.connectionUpgrade = true;
+        else if (l === 10 && equalsLowercase(value, s, 'keep-alive')) this.connectionKeepAlive = true;
         start = k + 1;
       }
     }
@@ -1434,6 +1609,7 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
     this.reason = '';
     this.fields = [];
     this.fieldName = '';
+    this.fieldKind = HeaderKind.Other;
     this.contentLength = -1;
     this.transferEncoding = false;
     this.chunked = false;
@@ -1489,6 +1665,20 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
     this.error = err;
     return err;
   }
+}
+
+/**
+ * True when `value` at `start` spells `lower` ignoring ASCII case, without allocating. `lower`
+ * is lowercase letters and '-' only, so OR-ing 0x20 into the input folds exactly its letters.
+ */
+function equalsLowercase(value: string, start: number, lower: string): boolean {
+  const len = lower.length;
+  for (let k = 0; k < len; k++) {
+    const c = value.charCodeAt(start + k);
+    const l = lower.charCodeAt(k);
+    if (c !== l && (c | 0x20) !== l) return false;
+  }
+  return true;
 }
 
 function trimTrailingWhitespace(s: string): string {
