@@ -33,11 +33,11 @@ export const TOKEN_CHARS: Uint8Array = table(
 export const FIELD_VALUE_CHARS: Uint8Array = table((b) => b === 0x09 || (b >= 0x20 && b !== 0x7f));
 
 /**
- * 1 where the byte may appear in a request-target: any visible ASCII character plus obs-text
- * bytes (which browsers do send unescaped). Controls, SP and DEL are excluded
- * (RFC 9112 §3.2, RFC 3986 §2).
+ * 1 where the byte may appear in a request-target: visible ASCII only. Controls, SP, DEL and
+ * bytes above 0x7F are excluded: a URI is ASCII and anything else must be percent-encoded
+ * (RFC 9112 §3.2, RFC 3986 §2), which is what browsers send.
  */
-export const TARGET_CHARS: Uint8Array = table((b) => b > 0x20 && b !== 0x7f);
+export const TARGET_CHARS: Uint8Array = table((b) => b > 0x20 && b < 0x7f);
 
 /** 1 where the byte is a hexadecimal digit (RFC 9112 §7.1 chunk-size). */
 export const HEX_CHARS: Uint8Array = table(

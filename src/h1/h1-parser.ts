@@ -70,6 +70,7 @@ const enum State {
   ChunkData,
   ChunkDataCr,
   ChunkDataLf,
+  PrefaceTail,
   Closed,
   Upgraded,
   Failed,
@@ -95,6 +96,8 @@ const SLASH = 0x2f;
 const DOT = 0x2e;
 /** CRLF CRLF: the end of a header section (RFC 9112 §2.1). */
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/** What follows `PRI * HTTP/2.0` CRLF CRLF in the HTTP/2 preface (RFC 9113 §3.4). */
+const PREFACE_TAIL = Buffer.from('SM\r\n\r\n', 'latin1');
 
 /** Largest chunk size or Content-Length we accept: 2^53 - 1, the largest exact JS integer. */
 const MAX_LENGTH = Number.MAX_SAFE_INTEGER;
@@ -126,6 +129,11 @@ type ParserKind = 'request' | 'response';
 export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHead> {
   /** True once a message switched protocols; later bytes belong to the new protocol. */
   upgraded = false;
+  /**
+   * True when the switch was the HTTP/2 connection preface (`PRI * HTTP/2.0 ... SM ...`,
+   * RFC 9113 §3.4), which was consumed whole: an HTTP/2 server continues with SETTINGS.
+   */
+  http2Preface = false;
 
   private readonly isRequest: boolean;
   private readonly handler: H1ParserHandler<Head>;
@@ -250,6 +258,7 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
     this.base = 0;
     this.error = undefined;
     this.upgraded = false;
+    this.http2Preface = false;
     this.partial = '';
     this.resetMessage();
   }
@@ -370,6 +379,18 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
             );
           }
           if (i === n) break;
+          if (buf[i] === CR && (i > this.spanStart || this.partial !== '')) {
+            // An HTTP/0.9 request line has no version: "GET /path" CRLF (RFC 1945 §4.1).
+            this.url = this.takeSpan(buf, i);
+            this.protocol = '';
+            this.versionMajor = 0;
+            this.versionMinor = 9;
+            this.checkMethodForProtocol(i);
+            i++;
+            this.afterLf = State.FieldStart;
+            this.state = State.LineLf;
+            continue;
+          }
           if (buf[i] !== SP || (i === this.spanStart && this.partial === '')) {
             throw this.fail(
               'AVX_H1_INVALID_TARGET',
@@ -808,7 +829,7 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
           }
           if (c === LF && this.lenientOptionalCr) {
             i++;
-            if (this.chunkSizeLine(i)) return i;
+            this.chunkSizeLine(i);
             continue;
           }
           throw this.fail(
@@ -869,7 +890,7 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
               i,
             );
           }
-          if (this.chunkSizeLine(i)) return i;
+          this.chunkSizeLine(i);
           continue;
         }
 
@@ -940,6 +961,26 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
             400,
             i,
           );
+        }
+
+        case State.PrefaceTail: {
+          if (buf[i] !== PREFACE_TAIL[this.remaining]) {
+            throw this.fail(
+              'AVX_H1_INVALID_START_LINE',
+              'a PRI request must be the HTTP/2 preface (RFC 9113 §3.4)',
+              400,
+              i,
+            );
+          }
+          i++;
+          if (++this.remaining === PREFACE_TAIL.length) {
+            this.resetMessage();
+            this.state = State.Upgraded;
+            this.upgraded = true;
+            this.http2Preface = true;
+            return i;
+          }
+          continue;
         }
 
         case State.Upgraded:
@@ -1144,10 +1185,9 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
     let ok: boolean;
     if (this.protocol === 'HTTP') {
       ok = (major === 1 && minor <= 1) || (major === 0 && minor === 9) || (major === 2 && minor === 0);
-    } else if (this.protocol === 'RTSP') {
-      ok = (major === 1 && minor === 0) || (major === 2 && minor === 0);
     } else {
-      ok = major === 1 && minor === 0;
+      // RTSP and ICE share HTTP/1.x framing; their versions are theirs to judge.
+      ok = true;
     }
     if (!ok && !this.lenientVersion) {
       throw this.fail(
@@ -1162,7 +1202,7 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
 
   private checkMethodForProtocol(i: number): void {
     const m = this.method;
-    if (this.protocol === 'HTTP') {
+    if (this.protocol === 'HTTP' || this.protocol === '') {
       if (!this.acceptAnyMethod && !isKnownMethod(m)) {
         throw this.fail('AVX_H1_UNKNOWN_METHOD', `unknown method ${JSON.stringify(m)}`, 501, i);
       }
@@ -1363,8 +1403,15 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
     let head: Head;
     if (this.isRequest) {
       const method = this.method;
-      if (method === 'CONNECT' || method === 'PRI') {
-        // RFC 9110 §9.3.6: after CONNECT the connection is a tunnel; PRI is the HTTP/2 preface.
+      if (method === 'PRI') {
+        // RFC 9113 §3.4: "PRI * HTTP/2.0" CRLF CRLF "SM" CRLF CRLF is the HTTP/2 connection
+        // preface, not a request. Consume it whole and hand the connection over.
+        this.remaining = 0;
+        this.state = State.PrefaceTail;
+        return false;
+      }
+      if (method === 'CONNECT') {
+        // RFC 9110 §9.3.6: after CONNECT the connection is a tunnel.
         this.upgrade = true;
         body = Body.None;
       } else {
@@ -1380,13 +1427,13 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
         versionMinor: this.versionMinor,
         headers: this.fields,
         contentLength: this.contentLength,
-        chunked: body === Body.Chunked,
+        chunked: this.chunked,
         keepAlive: this.keepAlive,
         upgrade: this.upgrade,
         expectContinue: this.expectContinue,
       };
       head = req as unknown as Head;
-      this.handler.onHead(head);
+      if (this.handler.onHead(head) === H1ResponseBody.None) body = Body.None;
     } else {
       const status = this.status;
       const informational = status < 200;
@@ -1401,7 +1448,7 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
         versionMinor: this.versionMinor,
         headers: this.fields,
         contentLength: this.contentLength,
-        chunked: body === Body.Chunked,
+        chunked: this.chunked,
         keepAlive: this.keepAlive,
         upgrade: this.upgrade,
       };
@@ -1439,19 +1486,17 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
     }
   }
 
-  /** The chunk-size line ended; `i` is the next byte. Returns true when parsing must stop. */
-  private chunkSizeLine(i: number): boolean {
-    void i;
+  /** The chunk-size line ended; `i` is the next byte. */
+  private chunkSizeLine(i: number): void {
     if (this.remaining === 0) {
       // RFC 9112 §7.1.2: the last chunk is followed by an optional trailer section.
       this.inTrailers = true;
       this.fields = [];
       this.headStart = this.base + i;
       this.state = State.FieldStart;
-      return false;
+      return;
     }
     this.state = State.ChunkData;
-    return false;
   }
 
   /** Chunk extensions are validated and discarded (RFC 9112 §7.1.1: ignore unrecognised ones). */
@@ -1459,6 +1504,19 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
     const start = i;
     while (i < n) {
       const c = buf[i];
+      if (c === LF && this.lenientOptionalCr && this.state !== State.ChunkExtQuoted) {
+        this.addChunkExtBytes(i - start, i);
+        this.chunkSizeLine(i + 1);
+        return i + 1;
+      }
+      if (c !== CR && this.chunkExtBytes + (i - start) >= this.maxChunkExtensionBytes) {
+        throw this.fail(
+          'AVX_H1_CHUNK_EXTENSION_TOO_LARGE',
+          `chunk extensions exceed ${this.maxChunkExtensionBytes} bytes`,
+          400,
+          i,
+        );
+      }
       switch (this.state) {
         case State.ChunkExtBeforeName:
           if (c === SP || c === HTAB) break;
@@ -1572,14 +1630,6 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
   }
 
   private extError(i: number, what: string): H1ParseError {
-    if (this.chunkExtBytes + 1 > this.maxChunkExtensionBytes) {
-      return this.fail(
-        'AVX_H1_CHUNK_EXTENSION_TOO_LARGE',
-        `chunk extensions exceed ${this.maxChunkExtensionBytes} bytes`,
-        400,
-        i,
-      );
-    }
     return this.fail('AVX_H1_INVALID_CHUNK_EXTENSION', `${what} (RFC 9112 §7.1.1)`, 400, i);
   }
 

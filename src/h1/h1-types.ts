@@ -52,7 +52,7 @@ export interface H1ParserOptions {
 
 /** What a request and a response head have in common. */
 export interface H1MessageHead {
-  /** `HTTP` (or `RTSP` / `ICE` for the protocols that share HTTP/1.x framing). */
+  /** `HTTP` (or `RTSP` / `ICE`, which share HTTP/1.x framing; '' for an HTTP/0.9 request line). */
   protocol: string;
   versionMajor: number;
   versionMinor: number;
@@ -104,7 +104,11 @@ export type H1ResponseBody = (typeof H1ResponseBody)[keyof typeof H1ResponseBody
 
 /** Receives a parser's events. Methods are called synchronously from `execute` / `finish`. */
 export interface H1ParserHandler<Head extends H1MessageHead> {
-  /** A complete head. A response handler may return an {@link H1ResponseBody} value. */
+  /**
+   * A complete head. A response handler may return an {@link H1ResponseBody} value to steer
+   * the body's framing; returning `H1ResponseBody.None` from a request handler skips the body.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: handlers that return nothing are the common case
   onHead(head: Head): H1ResponseBody | undefined | void;
   /** A piece of body (chunk framing removed). A view of the input: no copy was made. */
   onBody(chunk: Buffer): void;

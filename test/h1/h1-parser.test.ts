@@ -196,11 +196,27 @@ describe('H1Parser requests', () => {
     assert.equal(consumed, input.length - 3);
   });
 
-  test('the HTTP/2 preface is handed over like an upgrade', () => {
-    const input = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n';
-    const { consumed, parser } = req(input);
-    assert.equal(parser.upgraded, true);
-    assert.equal(input.slice(consumed), 'SM\r\n\r\n');
+  test('the HTTP/2 preface is consumed whole and hands the connection over', () => {
+    const input = 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04';
+    for (const splits of [[], [20], [1, 2, 3, 16, 17, 18, 19, 21, 22, 23]]) {
+      const { consumed, parser, messages } = req(input, {}, splits);
+      assert.equal(parser.upgraded, true);
+      assert.equal(parser.http2Preface, true);
+      assert.equal(messages.length, 0, 'the preface is not a request');
+      assert.equal(input.slice(consumed), '\x00\x00\x00\x04', 'the first HTTP/2 frame is left over');
+    }
+    rejects('PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n', 'AVX_H1_INVALID_START_LINE');
+  });
+
+  test('an HTTP/0.9 request line (no version) is recognised', () => {
+    const { messages } = req('GET /\r\n\r\n');
+    assert.equal(messages[0].head.versionMajor, 0);
+    assert.equal(messages[0].head.versionMinor, 9);
+    assert.equal(messages[0].head.keepAlive, false);
+  });
+
+  test('bytes above 0x7F in the request-target are rejected (RFC 3986 §2)', () => {
+    rejects('GET /caf\xe9 HTTP/1.1\r\n\r\n', 'AVX_H1_INVALID_TARGET');
   });
 
   test('finish() between messages is fine, in the middle of one is an error', () => {
