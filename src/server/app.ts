@@ -1,0 +1,260 @@
+/**
+ * The application: routes, middleware and error handling, independent of any protocol.
+ * `app.handle(req)` is the one entry point every driver (HTTP/1.1 now, HTTP/2 and HTTP/3
+ * later) calls; `app.fetch(request)` adapts WHATWG Request/Response for fetch-style hosts and
+ * tests; `app.listen()` starts a server.
+ *
+ * Request lifecycle (see README "Request lifecycle"):
+ *   driver parses the head -> Request -> middleware (in `use` order) -> router -> handler
+ *   -> Response back out through the middleware -> driver frames and writes it.
+ * Errors thrown anywhere go to the error handler; `HttpError`s (and errors that carry an HTTP
+ * `status`) keep their status, anything else is a 500 without internals unless `development`.
+ */
+import { Headers } from '../core/headers.js';
+import { IncomingBody } from '../core/incoming-body.js';
+import type { ErrorHandler, Handler, Middleware, Next } from './handler.js';
+import { HttpError } from './http-error.js';
+import { Request } from './request.js';
+import { type HandlerResult, Response, toResponse } from './response.js';
+import { RadixRouter } from './router/radix-router.js';
+import type { Router } from './router/router.js';
+import { type ListenOptions, Server } from './server.js';
+
+/** Options of {@link App}. */
+export interface AppOptions {
+  /**
+   * Development mode: error responses include the message and stack of unexpected errors.
+   * Default: `process.env.NODE_ENV === 'development'`.
+   */
+  development?: boolean;
+  /** Largest request body accepted, in bytes; larger ones get 413. Default 1048576 (1 MiB). */
+  bodyLimit?: number;
+  /** The router to use. Default: a {@link RadixRouter}. */
+  router?: Router<Handler>;
+}
+
+/** A handler for `Upgrade` requests (WebSocket and friends) registered by a protocol module. */
+export type UpgradeHandler = (req: Request) => boolean;
+
+/** An HTTP application. */
+export class App {
+  /** Development mode (see {@link AppOptions.development}). */
+  readonly development: boolean;
+  /** Largest request body accepted, in bytes. */
+  readonly bodyLimit: number;
+
+  private readonly router: Router<Handler>;
+  private readonly middleware: Middleware[] = [];
+  private errorHandler: ErrorHandler | undefined;
+  private notFoundHandler: Handler | undefined;
+
+  constructor(options: AppOptions = {}) {
+    this.development = options.development ?? process.env.NODE_ENV === 'development';
+    this.bodyLimit = options.bodyLimit ?? 1048576;
+    this.router = options.router ?? new RadixRouter<Handler>();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Registration
+
+  /** Registers `handler` for `method` and `path` (see the router for the pattern syntax). */
+  route(method: string, path: string, handler: Handler): this {
+    this.router.add(method.toUpperCase(), path, handler);
+    return this;
+  }
+
+  get(path: string, handler: Handler): this {
+    return this.route('GET', path, handler);
+  }
+  post(path: string, handler: Handler): this {
+    return this.route('POST', path, handler);
+  }
+  put(path: string, handler: Handler): this {
+    return this.route('PUT', path, handler);
+  }
+  patch(path: string, handler: Handler): this {
+    return this.route('PATCH', path, handler);
+  }
+  delete(path: string, handler: Handler): this {
+    return this.route('DELETE', path, handler);
+  }
+  head(path: string, handler: Handler): this {
+    return this.route('HEAD', path, handler);
+  }
+  options(path: string, handler: Handler): this {
+    return this.route('OPTIONS', path, handler);
+  }
+  /** Registers `handler` for every method. */
+  all(path: string, handler: Handler): this {
+    return this.route('ALL', path, handler);
+  }
+
+  /** Adds middleware; it runs for every request, in the order added. */
+  use(middleware: Middleware): this {
+    this.middleware.push(middleware);
+    return this;
+  }
+
+  /** Sets the error handler (default: status from `HttpError`/`status`, else 500). */
+  onError(handler: ErrorHandler): this {
+    this.errorHandler = handler;
+    return this;
+  }
+
+  /** Sets the handler for requests no route matches (default: 404 text). */
+  notFound(handler: Handler): this {
+    this.notFoundHandler = handler;
+    return this;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Dispatch
+
+  /**
+   * Runs the request through middleware, router and handler. Resolves to the handler's result
+   * unconverted when there is no middleware (drivers frame plain strings and objects
+   * directly), else to a {@link Response}. Never rejects: errors become error responses.
+   */
+  dispatch(req: Request): HandlerResult | Promise<HandlerResult> {
+    try {
+      const result = this.middleware.length === 0 ? this.routeRequest(req) : this.runMiddleware(req, 0);
+      if (isPromise(result)) return result.then(undefined, (err) => this.handleError(err, req));
+      return result;
+    } catch (err) {
+      return this.handleError(err, req);
+    }
+  }
+
+  /** Like {@link dispatch}, but always resolves to a {@link Response}. */
+  async handle(req: Request): Promise<Response> {
+    return toResponse(await this.dispatch(req));
+  }
+
+  /**
+   * Serves a WHATWG `Request` and returns a WHATWG `Response`, so the app runs anywhere fetch
+   * handlers run (and tests need no socket).
+   */
+  async fetch(request: globalThis.Request): Promise<globalThis.Response> {
+    const url = new URL(request.url);
+    const headers = new Headers(request.headers);
+    if (!headers.has('host')) headers.set('host', url.host);
+    const bytes = request.body === null ? undefined : Buffer.from(await request.arrayBuffer());
+    const req = new Request({
+      method: request.method,
+      target: url.pathname + url.search,
+      headers,
+      body: bytes === undefined ? IncomingBody.empty() : IncomingBody.of(bytes),
+      protocol: 'http/1.1',
+      connection: { remoteAddress: '', remotePort: 0, secure: url.protocol === 'https:' },
+    });
+    return toWebResponse(await this.handle(req));
+  }
+
+  /** Starts serving on a port (see {@link ListenOptions}); resolves once listening. */
+  async listen(options: ListenOptions = {}): Promise<Server> {
+    const server = new Server(this, options);
+    await server.start();
+    return server;
+  }
+
+  private routeRequest(req: Request): HandlerResult | Promise<HandlerResult> {
+    const match = this.router.match(req.method, req.path);
+    if (match !== null) {
+      req.params = match.params;
+      return match.handler(req);
+    }
+    return this.unmatched(req);
+  }
+
+  private unmatched(req: Request): HandlerResult | Promise<HandlerResult> {
+    const allowed = this.router.allowedMethods(req.path);
+    if (allowed.length > 0) {
+      if (req.method === 'OPTIONS') {
+        return new Response(null, { status: 204, headers: { allow: [...allowed, 'OPTIONS'].join(', ') } });
+      }
+      // RFC 9110 §15.5.6: a 405 must list the methods the target supports.
+      return new Response('Method Not Allowed', {
+        status: 405,
+        headers: { allow: allowed.join(', '), 'content-type': 'text/plain; charset=utf-8' },
+      });
+    }
+    if (this.notFoundHandler !== undefined) return this.notFoundHandler(req);
+    return new Response('Not Found', {
+      status: 404,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+    });
+  }
+
+  private runMiddleware(req: Request, index: number): Promise<Response> {
+    if (index === this.middleware.length) {
+      return Promise.resolve(this.routeRequest(req)).then(toResponse);
+    }
+    const next: Next = () => this.runMiddleware(req, index + 1);
+    try {
+      return Promise.resolve(this.middleware[index](req, next));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private async handleError(error: unknown, req: Request): Promise<Response> {
+    if (this.errorHandler !== undefined) {
+      try {
+        return toResponse(await this.errorHandler(error, req));
+      } catch (second) {
+        return this.defaultError(second);
+      }
+    }
+    return this.defaultError(error);
+  }
+
+  /** The built-in error response: the error's own status when it has one, else 500. */
+  private defaultError(error: unknown): Response {
+    const status = statusOf(error);
+    const expose = status < 500 || this.development;
+    const message =
+      expose && error instanceof Error ? error.message : status >= 500 ? 'Internal Server Error' : '';
+    const body: Record<string, unknown> = { error: message || 'Error', status };
+    if (this.development && error instanceof Error && error.stack !== undefined) body.stack = error.stack;
+    const res = Response.json(body, { status });
+    if (error instanceof HttpError && error.headers !== undefined) {
+      for (const name of Object.keys(error.headers)) res.headers.set(name, error.headers[name]);
+    }
+    return res;
+  }
+}
+
+/** The HTTP status an error asks for: `HttpError.status` or a numeric `status` in 400..599. */
+export function statusOf(error: unknown): number {
+  if (error instanceof HttpError) return error.status;
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599) return status;
+  return 500;
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as Promise<T> | null)?.then === 'function';
+}
+
+/** Converts our Response to a WHATWG Response (buffering stream bodies through a ReadableStream). */
+async function toWebResponse(res: Response): Promise<globalThis.Response> {
+  const headers = new globalThis.Headers();
+  if (res.hasHeaders) for (const [name, value] of res.headers) headers.append(name, value);
+  const body = res.body;
+  let webBody: ConstructorParameters<typeof globalThis.Response>[0] = null;
+  if (typeof body === 'string' || body instanceof Uint8Array) {
+    webBody = body;
+  } else if (body !== null) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of body as AsyncIterable<Uint8Array | string>) {
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+    }
+    webBody = Buffer.concat(chunks);
+  }
+  const nullBody = res.status === 204 || res.status === 304 || (res.status >= 100 && res.status < 200);
+  return new globalThis.Response(nullBody ? null : webBody, {
+    status: res.status,
+    statusText: res.statusText,
+    headers,
+  });
+}

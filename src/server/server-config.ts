@@ -1,0 +1,84 @@
+/**
+ * Server options, their defaults, and the resolved configuration the connection drivers read.
+ * Timeouts follow node:http's defaults so that moving an app over changes nothing surprising.
+ */
+import type { SecureContextOptions } from 'node:tls';
+import type { H1ParserOptions } from '../h1/h1-types.js';
+import { defaultTimerWheel, type TimerWheel } from '../runtime/timer-wheel.js';
+
+/** TLS settings for {@link ListenOptions.tls}. */
+export interface TlsOptions extends SecureContextOptions {
+  /** Lowest TLS version accepted. Default 'TLSv1.3'; set 'TLSv1.2' to admit older clients. */
+  minVersion?: 'TLSv1.2' | 'TLSv1.3';
+}
+
+/** Options of `app.listen()`. Every field is optional. */
+export interface ListenOptions {
+  /** TCP port; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Interface to bind. Default '127.0.0.1'; use '0.0.0.0' or '::' to listen on every interface. */
+  host?: string;
+  /** Listen on a Unix domain socket instead of TCP. */
+  path?: string;
+  /** Pending-connection queue length. Default 511. */
+  backlog?: number;
+  /** Serve HTTPS with these certificate and key options (TLS 1.3 minimum by default). */
+  tls?: TlsOptions;
+  /** Connections open at once; more are refused. Default 10000. */
+  maxConnections?: number;
+  /** Time to receive a complete request head, in ms (slowloris guard). Default 60000. */
+  headersTimeout?: number;
+  /** Time to receive a complete request body once its head arrived, in ms. Default 300000. */
+  requestTimeout?: number;
+  /** Idle time allowed between requests on a kept-alive connection, in ms. Default 5000. */
+  keepAliveTimeout?: number;
+  /** Requests served on one connection before it is closed; 0 for no limit. Default 0. */
+  maxRequestsPerConnection?: number;
+  /** Requests a client may pipeline before we stop reading until we catch up. Default 16. */
+  maxPipelinedRequests?: number;
+  /** Graceful shutdown deadline: connections still busy after it are destroyed, in ms. Default 10000. */
+  closeTimeout?: number;
+  /** Bytes of a request head. Default 16384 (16 KiB). */
+  maxHeaderBytes?: number;
+  /** Header fields in a request. Default 100. */
+  maxHeaderCount?: number;
+  /** Bytes of a request-target. Default 8192 (8 KiB). */
+  maxUriLength?: number;
+  /** Accept methods outside the registry (answered by the router as usual). Default false (501). */
+  acceptAnyMethod?: boolean;
+  /** The timer wheel for every timeout. Default: the process-wide wheel. */
+  wheel?: TimerWheel;
+}
+
+/** The resolved configuration shared by a server's connections. */
+export interface ServerConfig {
+  maxConnections: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  maxRequestsPerConnection: number;
+  maxPipelinedRequests: number;
+  closeTimeout: number;
+  parser: H1ParserOptions;
+  wheel: TimerWheel;
+}
+
+/** Applies the defaults. */
+export function resolveServerConfig(options: ListenOptions): ServerConfig {
+  return {
+    maxConnections: options.maxConnections ?? 10000,
+    headersTimeout: options.headersTimeout ?? 60000,
+    requestTimeout: options.requestTimeout ?? 300000,
+    keepAliveTimeout: options.keepAliveTimeout ?? 5000,
+    maxRequestsPerConnection: options.maxRequestsPerConnection ?? 0,
+    maxPipelinedRequests: options.maxPipelinedRequests ?? 16,
+    closeTimeout: options.closeTimeout ?? 10000,
+    parser: {
+      maxHeaderBytes: options.maxHeaderBytes ?? 16384,
+      maxHeaderCount: options.maxHeaderCount ?? 100,
+      maxUriLength: options.maxUriLength ?? 8192,
+      acceptAnyMethod: options.acceptAnyMethod ?? false,
+    },
+    wheel: options.wheel ?? defaultTimerWheel(),
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * A listening server: accepts TCP (or TLS, or Unix socket) connections and gives each one an
+ * HTTP/1.1 connection driver running the app. Tracks connections for limits and graceful
+ * shutdown: `close()` stops accepting, lets in-flight requests finish, closes idle
+ * connections at once and destroys whatever is still busy after `closeTimeout`.
+ */
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { App } from './app.js';
+import { H1ServerConnection } from './h1-server-connection.js';
+import { type ListenOptions, resolveServerConfig, type ServerConfig } from './server-config.js';
+
+export type { ListenOptions, TlsOptions } from './server-config.js';
+
+/** A running server, as `app.listen()` resolves it. */
+export class Server {
+  /** The bound port (0 for a Unix socket). */
+  port = 0;
+  /** The bound address. */
+  host = '';
+  /** True for HTTPS. */
+  readonly secure: boolean;
+
+  private readonly app: App;
+  private readonly options: ListenOptions;
+  private readonly config: ServerConfig;
+  private readonly net: NetServer;
+  private readonly connections = new Set<H1ServerConnection>();
+  private closing: Promise<void> | undefined;
+  private readonly onConnectionClosed = (conn: H1ServerConnection) => {
+    this.connections.delete(conn);
+    if (this.closing !== undefined && this.connections.size === 0) this.allClosed?.();
+  };
+  private allClosed: (() => void) | undefined;
+
+  constructor(app: App, options: ListenOptions) {
+    this.app = app;
+    this.options = options;
+    this.config = resolveServerConfig(options);
+    this.secure = options.tls !== undefined;
+    if (options.tls !== undefined) {
+      const tls = options.tls;
+      this.net = createTlsServer(
+        { ...tls, minVersion: tls.minVersion ?? 'TLSv1.3', ALPNProtocols: ['http/1.1'] },
+        (socket) => this.accept(socket, true),
+      );
+      // A failed handshake concerns one client only.
+      this.net.on('tlsClientError', (_err, socket) => socket.destroy());
+    } else {
+      this.net = createServer({ noDelay: true }, (socket) => this.accept(socket, false));
+    }
+  }
+
+  /** Connections currently open. */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Starts listening. */
+  start(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.net.once('error', onError);
+      const done = () => {
+        this.net.off('error', onError);
+        this.net.on('error', () => {});
+        const address = this.net.address();
+        if (address !== null && typeof address === 'object') {
+          this.port = address.port;
+          this.host = address.address;
+        } else if (typeof address === 'string') {
+          this.host = address;
+        }
+        resolve();
+      };
+      if (this.options.path !== undefined)
+        this.net.listen({ path: this.options.path, backlog: this.options.backlog ?? 511 }, done);
+      else
+        this.net.listen(
+          {
+            port: this.options.port ?? 0,
+            host: this.options.host ?? '127.0.0.1',
+            backlog: this.options.backlog ?? 511,
+          },
+          done,
+        );
+    });
+  }
+
+  /** The base URL, e.g. `http://127.0.0.1:8080`. */
+  get url(): string {
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    return `${this.secure ? 'https' : 'http'}://${host}:${this.port}`;
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, finish in-flight requests, close idle connections now,
+   * destroy the rest after `closeTimeout`. Resolves when every connection is gone.
+   */
+  close(): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    this.closing = new Promise<void>((resolve) => {
+      let deadline: NodeJS.Timeout | undefined;
+      const finish = () => {
+        if (deadline !== undefined) clearTimeout(deadline);
+        this.net.close(() => resolve());
+      };
+      this.allClosed = finish;
+      this.net.close();
+      if (this.connections.size === 0) {
+        finish();
+        return;
+      }
+      deadline = setTimeout(() => {
+        for (const conn of this.connections) conn.destroy();
+      }, this.config.closeTimeout);
+      deadline.unref();
+      for (const conn of this.connections) conn.shutdown();
+    });
+    return this.closing;
+  }
+
+  /** Destroys every connection and stops listening at once. */
+  destroy(): Promise<void> {
+    for (const conn of this.connections) conn.destroy();
+    return this.close();
+  }
+
+  private accept(socket: Socket, secure: boolean): void {
+    if (this.closing !== undefined || this.connections.size >= this.config.maxConnections) {
+      socket.destroy();
+      return;
+    }
+    const conn = new H1ServerConnection(socket, this.app, this.config, secure);
+    conn.onClose = this.onConnectionClosed;
+    this.connections.add(conn);
+  }
+}
