@@ -104,7 +104,7 @@ export const COMMON_HEADER_KINDS: HeaderKind[] = [];
  */
 const candidates: number[][] = [];
 const spellingWords: Int32Array[] = [];
-const spellingBytes: Uint8Array[] = [];
+const spellingBytes: Buffer[] = [];
 const byString = new Map<string, string>();
 const MAX_INTERNED_LENGTH = 64;
 
@@ -146,6 +146,40 @@ export function findCommonHeaderName(buf: Uint8Array, view: DataView, start: num
       if (j === len) return index;
       continue;
     }
+    const words = spellingWords[index];
+    const last = words.length - 1;
+    let q = 0;
+    while (q < last && view.getInt32(start + q * 4, true) === words[q]) q++;
+    if (q === last && view.getInt32(end - 4, true) === words[last]) return index;
+  }
+  return -1;
+}
+
+/** Byte length of each entry of {@link COMMON_HEADER_NAMES}. */
+export const COMMON_HEADER_LENGTHS: number[] = COMMON_HEADER_NAMES.map((name) => name.length);
+
+/**
+ * Candidates by a hash of their first four bytes, for {@link matchCommonHeaderName}: the
+ * parser can recognise a common name, and so its length, without first scanning for the colon.
+ */
+const PREFIX_BUCKETS = 1024;
+const byPrefix: number[][] = Array.from({ length: PREFIX_BUCKETS }, () => []);
+const prefixHash = (word: number) => (word ^ (word >>> 13) ^ (word >>> 22)) & (PREFIX_BUCKETS - 1);
+for (let index = 0; index < COMMON_HEADER_NAMES.length; index++) {
+  const bytes = spellingBytes[index];
+  if (bytes.length >= 4) byPrefix[prefixHash(bytes.readInt32LE(0))].push(index);
+}
+
+/**
+ * The index of the common spelling that `buf` holds at `start` followed by a colon, or -1.
+ * Reads no further than `limit` (exclusive), which must be at least `start + 4`.
+ */
+export function matchCommonHeaderName(buf: Uint8Array, view: DataView, start: number, limit: number): number {
+  const bucket = byPrefix[prefixHash(view.getInt32(start, true))];
+  for (let k = 0; k < bucket.length; k++) {
+    const index = bucket[k];
+    const end = start + COMMON_HEADER_LENGTHS[index];
+    if (end >= limit || buf[end] !== 0x3a) continue;
     const words = spellingWords[index];
     const last = words.length - 1;
     let q = 0;

@@ -17,11 +17,13 @@ import { isKnownMethod } from '../core/method.js';
 import { scanFieldValue } from './field-value-scan.js';
 import {
   COMMON_HEADER_KINDS,
+  COMMON_HEADER_LENGTHS,
   COMMON_HEADER_NAMES,
   classifyHeaderName,
   findCommonHeaderName,
   HeaderKind,
   internHeaderNameString,
+  matchCommonHeaderName,
 } from './h1-header-names.js';
 import { H1ParseError, type H1ParseErrorCode } from './h1-parse-error.js';
 import {
@@ -1120,18 +1122,22 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
       const start = i;
       // The name: up to the colon, then either a known spelling (valid by construction) or
       // checked byte by byte.
-      let colon = start;
-      let c = buf[colon];
-      while (c !== COLON && c !== CR) c = buf[++colon];
-      if (c !== COLON || colon === start || this.fields.length >= maxFields) return start;
-      const common = findCommonHeaderName(buf, view, start, colon);
+      if (this.fields.length >= maxFields || start + 4 > textEnd) return start;
+      // A common spelling is recognised from its first bytes (valid by construction);
+      // anything else is scanned to its colon and checked byte by byte.
+      const common = matchCommonHeaderName(buf, view, start, textEnd);
       let name: string;
       let kind: HeaderKind;
+      let colon: number;
       if (common !== -1) {
         name = COMMON_HEADER_NAMES[common];
         kind = COMMON_HEADER_KINDS[common];
+        colon = start + COMMON_HEADER_LENGTHS[common];
       } else {
-        for (let k = start; k < colon; k++) if (TOKEN_CHARS[buf[k]] === 0) return start;
+        colon = start;
+        let c = buf[colon];
+        while (TOKEN_CHARS[c] === 1) c = buf[++colon];
+        if (c !== COLON || colon === start) return start;
         name = text.slice(start - textStart, colon - textStart);
         kind = classifyHeaderName(name);
       }
