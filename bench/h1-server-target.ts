@@ -57,6 +57,8 @@ async function main(): Promise<void> {
   console.log('ready');
 }
 
+process.on('SIGINT', () => process.exit(0));
+
 main().catch((err) => {
   console.error(err);
   process.exit(1);

@@ -13,6 +13,7 @@ if (!existsSync(join(root, 'node_modules', 'typescript', 'package.json'))) {
   console.log('[setup] installing devDependencies (npm ci)');
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
+if (process.argv.includes('--peers')) run(process.execPath, [join(root, 'scripts', 'install-peers.mjs')]);
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 run(process.execPath, [
   join(root, 'node_modules', 'typescript', 'bin', 'tsc'),

@@ -2,6 +2,46 @@
  * avx-http public entry point. Everything a user imports comes from here.
  */
 
+export {
+  Client,
+  type ClientOptions,
+  type ClientRequestOptions,
+  type ShortcutOptions,
+} from './client/client.js';
+export {
+  BodyTimeoutError,
+  ClientClosedError,
+  ClientError,
+  ConnectError,
+  ConnectionClosedError,
+  ConnectTimeoutError,
+  DecompressionError,
+  HeadersTimeoutError,
+  InvalidRequestError,
+  PoolExhaustedError,
+  ProxyConnectError,
+  RequestAbortedError,
+  RequestBodyError,
+  RequestTimeoutError,
+  ResponseParseError,
+  TooManyRedirectsError,
+  UnexpectedRedirectError,
+} from './client/client-errors.js';
+export {
+  ClientRequest,
+  type RedirectMode,
+  type RequestOptions,
+  type RequestTimeouts,
+} from './client/client-request.js';
+export { ClientResponse } from './client/client-response.js';
+export type { ClientTlsOptions } from './client/connector.js';
+export { type DecompressionOptions, decompressionPolicy } from './client/decompression-policy.js';
+export type { Dispatch, DispatchMiddleware } from './client/dispatch.js';
+export type { PoolStats } from './client/pool/origin-pool.js';
+export { type ProxyOptions, ProxySelector } from './client/proxy-config.js';
+export { type RedirectOptions, redirectPolicy } from './client/redirect-policy.js';
+export { RequestBody, type RequestBodyInit } from './client/request-body.js';
+export { type RetryOptions, retryPolicy } from './client/retry-policy.js';
 export { isFieldValue, isToken } from './core/char-classes.js';
 export { AvxError, InvalidHeaderError, InvalidMethodError, InvalidStatusError } from './core/errors.js';
 export {
@@ -73,4 +113,46 @@ export {
   type TimerWheelOptions,
   type TimerWheelTimers,
 } from './runtime/timer-wheel.js';
+export { App, type AppOptions, statusOf } from './server/app.js';
+export { type Closable, type ClusterOptions, runCluster } from './server/cluster.js';
+export type { ErrorHandler, Handler, Middleware, Next } from './server/handler.js';
+export { HttpError } from './server/http-error.js';
+export {
+  type BasicAuthOptions,
+  type BearerAuthOptions,
+  basicAuth,
+  bearerAuth,
+} from './server/middleware/auth.js';
+export {
+  type CompressionCoding,
+  type CompressionOptions,
+  compression,
+} from './server/middleware/compression.js';
+export { type CorsOptions, type CorsOrigin, cors } from './server/middleware/cors.js';
+export { type LoggerOptions, logger, type RequestLogRecord } from './server/middleware/logger.js';
+export { type RequestIdOptions, requestId } from './server/middleware/request-id.js';
+export {
+  formatSseEvent,
+  type SseEvent,
+  SseFieldError,
+  type SseOptions,
+  type SseSource,
+  sse,
+} from './server/middleware/sse.js';
+export { type ServeStaticOptions, serveStatic } from './server/middleware/static-files.js';
+export { Request, type RequestInit as ServerRequestInit, type RequestProtocol } from './server/request.js';
+export {
+  type HandlerResult,
+  Response,
+  type ResponseBody,
+  type ResponseInit as ServerResponseInit,
+  toResponse,
+} from './server/response.js';
+export { RadixRouter } from './server/router/radix-router.js';
+export {
+  RouteDefinitionError,
+  type RouteDefinitionErrorCode,
+} from './server/router/route-definition-error.js';
+export type { RouteMatch, Router } from './server/router/router.js';
+export { type ListenOptions, Server, type TlsOptions } from './server/server.js';
 export { VERSION } from './version.js';

@@ -1,24 +1,116 @@
 #!/usr/bin/env node
 /**
- * The `avx` command line. Until the server and client land it only explains itself;
- * `avx serve` and `avx get URL` will compose the public API here and nothing more.
+ * The `avx` command line: `avx serve` runs the demo app (multi-core, TLS optional) and
+ * `avx get` is a curl-like client. It only composes the public API.
  */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { runCluster } from '../server/cluster.js';
+import type { Server } from '../server/server.js';
 import { VERSION } from '../version.js';
+import { createDemoApp, DEMO_PUBLIC_DIR } from './demo-app.js';
 
-const usage = `avx-http ${VERSION}
+const HELP = `avx-http ${VERSION}
 
 Usage:
-  avx serve [--port 8080] [--host 127.0.0.1]   start the demo server (coming with the server issue)
-  avx get URL                                  fetch a URL, curl-style (coming with the client issue)
-  avx --version                                print the version
+  avx serve [options]     start the demo server
+  avx --version           print the version
+  avx --help              this text
 
-Today the package ships its foundation: core HTTP types, runtime primitives and an HTTP/1.1 codec.
-  import { H1Parser, Headers, Status } from 'avx-http';
-Run the tests with \`npm test\` and the parser benchmark with \`npm run bench\`.`;
+avx serve options:
+  --port <n>              TCP port (default 8080; 0 picks a free one)
+  --host <addr>           interface to bind (default 127.0.0.1)
+  --workers <n>           worker processes (default: number of CPUs; 1 runs in this process)
+  --static <dir>          folder served under /static and as / (default: the demo page)
+  --tls-cert <file>       PEM certificate: serve HTTPS (TLS 1.3)
+  --tls-key <file>        PEM private key for --tls-cert
+  --help                  this text
+`;
 
-const arg = process.argv[2];
-if (arg === '--version' || arg === '-v') {
-  console.log(VERSION);
-} else {
-  console.log(usage);
+async function serve(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      port: { type: 'string', default: '8080' },
+      host: { type: 'string', default: '127.0.0.1' },
+      workers: { type: 'string' },
+      static: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`invalid --port ${values.port}`);
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
+    throw new UsageError(`invalid --workers ${values.workers}`);
+  }
+  const certFile = values['tls-cert'];
+  const keyFile = values['tls-key'];
+  if ((certFile === undefined) !== (keyFile === undefined))
+    throw new UsageError('--tls-cert and --tls-key go together');
+  const tls =
+    certFile !== undefined ? { cert: readFileSync(certFile), key: readFileSync(keyFile!) } : undefined;
+  const publicDir = values.static ?? DEMO_PUBLIC_DIR;
+
+  const start = (): Promise<Server> => createDemoApp(publicDir).listen({ port, host: values.host, tls });
+
+  if (workers === 1) {
+    const server = await start();
+    console.log(`avx: serving the demo on ${server.url}`);
+    const stop = () => void server.close().then(() => process.exit(0));
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    return;
+  }
+  const { default: cluster } = await import('node:cluster');
+  if (cluster.isPrimary) {
+    console.log(
+      `avx: serving the demo on ${urlOf(tls !== undefined, values.host!, port)} with ${workers ?? 'one worker per CPU'}${workers === undefined ? '' : ' workers'} (Ctrl-C stops)`,
+    );
+  }
+  await runCluster(start, { workers });
+  if (cluster.isPrimary) process.exit(0);
 }
+
+function urlOf(secure: boolean, host: string, port: number): string {
+  return `${secure ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+class UsageError extends Error {}
+
+async function main(): Promise<void> {
+  const [command, ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case '--version':
+    case '-v':
+      console.log(VERSION);
+      return;
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      console.log(HELP);
+      return;
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+main().catch((err) => {
+  if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error(`avx: ${(err as Error).message}\n\n${HELP}`);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

@@ -187,7 +187,13 @@ export class App {
 
   private runMiddleware(req: Request, index: number): Promise<Response> {
     if (index === this.middleware.length) {
-      return Promise.resolve(this.routeRequest(req)).then(toResponse);
+      // The handler's errors become responses here, innermost, so that every middleware
+      // (CORS, request ids, compression, logging) sees and decorates error responses too.
+      try {
+        return Promise.resolve(this.routeRequest(req)).then(toResponse, (err) => this.handleError(err, req));
+      } catch (err) {
+        return this.handleError(err, req);
+      }
     }
     const next: Next = () => this.runMiddleware(req, index + 1);
     try {

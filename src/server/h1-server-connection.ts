@@ -204,7 +204,10 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
       req,
       // After an Upgrade or CONNECT the parser hands the bytes over, so no request follows.
       keepAlive:
-        head.keepAlive && !head.upgrade && !this.closing && (maxRequests === 0 || this.requestCount < maxRequests),
+        head.keepAlive &&
+        !head.upgrade &&
+        !this.closing &&
+        (maxRequests === 0 || this.requestCount < maxRequests),
       head: head.method === 'HEAD',
       ready: false,
       result: undefined,
@@ -412,7 +415,9 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
       return true;
     }
     if (body === null) {
-      this.writeHead(`${head}${conn}Content-Length: 0\r\n\r\n`);
+      // A HEAD response may state the length the GET would have had (RFC 9110 §9.3.2).
+      const length = ex.head && appLength >= 0 ? appLength : 0;
+      this.writeHead(`${head}${conn}Content-Length: ${length}\r\n\r\n`);
       return true;
     }
     if (typeof body === 'string' || body instanceof Uint8Array) {

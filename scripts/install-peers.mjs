@@ -1,0 +1,37 @@
+// Installs the real peers the test suite talks to (Debian packages), when they are missing:
+// curl (HTTP/1.1 client) and chromium (a browser loading the demo page). Runs from
+// scripts/setup.mjs before the tests. It needs root and apt-get; elsewhere it only reports
+// what is missing, and the tests that need a missing peer skip (or fail when CI=true).
+import { execFileSync, spawnSync } from 'node:child_process';
+
+const PEERS = [
+  { command: 'curl', pkg: 'curl' },
+  { command: 'chromium', pkg: 'chromium' },
+];
+
+const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+const missing = PEERS.filter((p) => !has(p.command));
+
+if (missing.length > 0) {
+  const names = missing.map((p) => p.pkg);
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  if (!root || !has('apt-get')) {
+    console.log(
+      `[setup] missing test peers (${names.join(', ')}); install them with apt-get to run every test`,
+    );
+  } else {
+    console.log(`[setup] installing test peers: ${names.join(', ')}`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const install = () =>
+      execFileSync('apt-get', ['install', '-y', '--no-install-recommends', ...names], {
+        stdio: 'inherit',
+        env,
+      });
+    try {
+      install();
+    } catch {
+      execFileSync('apt-get', ['update'], { stdio: 'inherit', env });
+      install();
+    }
+  }
+}

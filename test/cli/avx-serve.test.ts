@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const AVX = fileURLToPath(new URL('../../src/cli/avx.js', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+}
+
+async function getJson(url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function waitFor<T>(probe: () => Promise<T>, ms: number): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      return await probe();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await sleep(100);
+    }
+  }
+}
+
+function exited(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+}
+
+test('avx --help and serve --help document the flags', async () => {
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile(process.execPath, [AVX, 'serve', '--help'], (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    ),
+  );
+  for (const flag of ['--port', '--host', '--workers', '--static', '--tls-cert', '--tls-key']) {
+    assert.ok(out.includes(flag), `help mentions ${flag}`);
+  }
+});
+
+test('avx serve rejects a bad flag with exit code 2', async () => {
+  const code = await new Promise<number | null>((resolve) => {
+    execFile(process.execPath, [AVX, 'serve', '--port', 'nope'], (err) =>
+      resolve(err === null ? 0 : (err.code as number)),
+    );
+  });
+  assert.equal(code, 2);
+});
+
+test('avx serve --workers 2: serves, restarts a crashed worker, shuts down on SIGTERM', async () => {
+  const port = await freePort();
+  const child = spawn(process.execPath, [AVX, 'serve', '--port', String(port), '--workers', '2'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stderr: string[] = [];
+  child.stderr!.on('data', (d: Buffer) => stderr.push(d.toString()));
+  try {
+    const url = `http://127.0.0.1:${port}/health`;
+    const first = await waitFor(() => getJson(url), 15000);
+    assert.equal(first.status, 200);
+    const pid = first.body.pid as number;
+    assert.ok(Number.isInteger(pid) && pid !== child.pid, 'a worker, not the primary, answered');
+
+    // Kill that worker: the primary starts another, and the service keeps answering.
+    process.kill(pid, 'SIGKILL');
+    const pids = new Set<number>();
+    await waitFor(async () => {
+      const res = await getJson(url);
+      pids.add(res.body.pid as number);
+      if (![...pids].some((p) => p !== pid)) throw new Error('no other worker yet');
+      return res;
+    }, 15000);
+    assert.match(stderr.join(''), /restarting/);
+
+    child.kill('SIGTERM');
+    const code = await Promise.race([exited(child), sleep(10000).then(() => 'timeout' as const)]);
+    assert.equal(code, 0);
+    await assert.rejects(fetch(url, { signal: AbortSignal.timeout(3000) }));
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
