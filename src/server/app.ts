@@ -19,6 +19,7 @@ import { type HandlerResult, Response, toResponse } from './response.js';
 import { RadixRouter } from './router/radix-router.js';
 import type { Router } from './router/router.js';
 import { type ListenOptions, Server } from './server.js';
+import type { UpgradeHandler } from './upgrade.js';
 
 /** Options of {@link App}. */
 export interface AppOptions {
@@ -33,9 +34,6 @@ export interface AppOptions {
   router?: Router<Handler>;
 }
 
-/** A handler for `Upgrade` requests (WebSocket and friends) registered by a protocol module. */
-export type UpgradeHandler = (req: Request) => boolean;
-
 /** An HTTP application. */
 export class App {
   /** Development mode (see {@link AppOptions.development}). */
@@ -47,6 +45,7 @@ export class App {
   private readonly middleware: Middleware[] = [];
   private errorHandler: ErrorHandler | undefined;
   private notFoundHandler: Handler | undefined;
+  private readonly upgradeHandlers = new Map<string, UpgradeHandler>();
 
   constructor(options: AppOptions = {}) {
     this.development = options.development ?? process.env.NODE_ENV === 'development';
@@ -87,6 +86,28 @@ export class App {
   /** Registers `handler` for every method. */
   all(path: string, handler: Handler): this {
     return this.route('ALL', path, handler);
+  }
+
+  /**
+   * Handles `Upgrade: <token>` requests (token compared case-insensitively), e.g. `websocket`.
+   * The handler takes over the connection (see {@link UpgradeContext}); requests asking for a
+   * token nobody handles are served as ordinary requests (RFC 9110 §7.8 lets a server ignore
+   * Upgrade).
+   */
+  upgrade(token: string, handler: UpgradeHandler): this {
+    this.upgradeHandlers.set(token.toLowerCase(), handler);
+    return this;
+  }
+
+  /** The handler for the first protocol in an `Upgrade` field value that has one. */
+  upgradeHandlerFor(upgradeField: string): UpgradeHandler | undefined {
+    if (this.upgradeHandlers.size === 0) return undefined;
+    for (const part of upgradeField.split(',')) {
+      const token = part.trim().split('/')[0].toLowerCase();
+      const handler = this.upgradeHandlers.get(token);
+      if (handler !== undefined) return handler;
+    }
+    return undefined;
   }
 
   /** Adds middleware; it runs for every request, in the order added. */

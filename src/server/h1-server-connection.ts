@@ -19,6 +19,13 @@ import { appFields, dateLine, statusLine } from './h1-response-head.js';
 import { Request } from './request.js';
 import { type HandlerResult, Response } from './response.js';
 import type { ServerConfig } from './server-config.js';
+import {
+  connectionCloseChannel,
+  connectionOpenChannel,
+  requestStartChannel,
+  responseFinishChannel,
+} from './server-diagnostics.js';
+import type { UpgradeHandler, UpgradeRegistry } from './upgrade.js';
 
 /** The client went away before its response was complete. */
 export class ClientGoneError extends AvxError {
@@ -42,6 +49,9 @@ interface Exchange {
   expectContinue: boolean;
   /** The response of a request we could not parse: sent, then the connection closes. */
   parseError: boolean;
+  /** Status and body bytes written, for the response:finish event. */
+  status: number;
+  bytes: number;
 }
 
 const enum Phase {
@@ -91,7 +101,11 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
   private phase = Phase.None;
   private timer: TimerHandle | undefined;
 
-  constructor(socket: Socket, app: App, config: ServerConfig, secure: boolean) {
+  /** An upgrade waiting for the parser to hand over the bytes that follow its request. */
+  private pendingUpgrade: { ex: Exchange; handler: UpgradeHandler } | undefined;
+  private readonly upgrades: UpgradeRegistry | undefined;
+
+  constructor(socket: Socket, app: App, config: ServerConfig, secure: boolean, upgrades?: UpgradeRegistry) {
     this.socket = socket;
     this.app = app;
     this.config = config;
@@ -105,7 +119,11 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     socket.on('end', this.onEnd.bind(this));
     socket.on('error', this.onSocketError.bind(this));
     socket.on('close', this.onSocketClose.bind(this));
+    this.upgrades = upgrades;
     this.setPhase(Phase.Headers);
+    if (connectionOpenChannel.hasSubscribers) {
+      connectionOpenChannel.publish({ socket, protocol: 'http/1.1', secure });
+    }
   }
 
   /** True when no request is in progress: the connection may be closed without losing work. */
@@ -129,10 +147,15 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
 
   private onData(chunk: Buffer): void {
     if (this.pauseBits & PAUSE_DONE) return;
+    let consumed: number;
     try {
-      this.parser.execute(chunk);
+      consumed = this.parser.execute(chunk);
     } catch (err) {
       this.onParseError(err);
+      return;
+    }
+    if (this.pendingUpgrade !== undefined && this.parser.upgraded) {
+      this.handOver(chunk.subarray(consumed));
       return;
     }
     if (this.parser.upgraded) {
@@ -175,6 +198,9 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     for (const ex of this.queue) ex.req.markAborted(gone);
     this.queue.length = 0;
     this.receiving = undefined;
+    if (connectionCloseChannel.hasSubscribers) {
+      connectionCloseChannel.publish({ socket: this.socket, protocol: 'http/1.1' });
+    }
     this.onClose?.(this);
   }
 
@@ -214,6 +240,8 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
       discardBody: false,
       expectContinue: hasBody && head.expectContinue,
       parseError: false,
+      status: 0,
+      bytes: -1,
     };
     this.queue.push(ex);
     if (hasBody) {
@@ -229,6 +257,15 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
       ex.keepAlive = false;
       this.settle(ex, errorResponse(505, 'HTTP Version Not Supported'));
       return;
+    }
+    if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req });
+    if (head.upgrade && head.method !== 'CONNECT' && this.queue.length === 1) {
+      const handler = this.app.upgradeHandlerFor(req.headers.get('upgrade') ?? '');
+      if (handler !== undefined) {
+        // The parser stops after this message; `onData` hands the socket over then.
+        this.pendingUpgrade = { ex, handler };
+        return;
+      }
     }
     if (ex.expectContinue && this.queue.length === 1) this.sendContinue(ex);
 
@@ -269,6 +306,43 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
       this.setPhase(Phase.None);
     }
     if (!this.closing && this.queue.length === 0 && !this.parser.upgraded) this.setPhase(Phase.Idle);
+  }
+
+  /** Detaches the socket from HTTP/1.1 and gives it to the upgrade handler. */
+  private handOver(rest: Buffer): void {
+    const { ex, handler } = this.pendingUpgrade!;
+    this.pendingUpgrade = undefined;
+    const socket = this.socket;
+    this.setPhase(Phase.None);
+    this.closed = true; // for HTTP/1.1 purposes this connection is over
+    socket.removeAllListeners('data');
+    socket.removeAllListeners('drain');
+    socket.removeAllListeners('end');
+    socket.removeAllListeners('close');
+    socket.removeAllListeners('error');
+    socket.on('error', () => {});
+    if (this.pauseBits !== 0) socket.resume();
+    this.queue.length = 0;
+    this.onClose?.(this);
+    const onShutdown = this.upgrades?.adopt(socket) ?? (() => {});
+    let result: ReturnType<UpgradeHandler>;
+    try {
+      result = handler({ req: ex.req, socket, head: rest, onShutdown });
+    } catch (err) {
+      result = errorResponse(500, String(err));
+    }
+    const decline = (value: unknown) => {
+      if (value === undefined || socket.destroyed) return;
+      // The handler refused: answer over the raw socket and close.
+      const res = value instanceof Response ? value : errorResponse(400, 'Bad Request');
+      const body = typeof res.body === 'string' ? res.body : '';
+      const fields = res.hasHeaders ? appFields(res.headers).lines : '';
+      socket.end(
+        `${statusLine(res.status, res.statusText)}${fields}${dateLine()}Connection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    };
+    if (result instanceof Promise) result.then(decline, () => socket.destroy());
+    else decline(result);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -325,6 +399,9 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
 
   private finishExchange(ex: Exchange): void {
     this.queue.shift();
+    if (responseFinishChannel.hasSubscribers) {
+      responseFinishChannel.publish({ request: ex.req, status: ex.status, bytes: ex.bytes });
+    }
     if (this.queue.length <= this.config.maxPipelinedRequests) this.unpause(PAUSE_PIPELINE);
     if (this.receiving === ex) {
       // Answered before its body arrived in full: drop the rest, keep framing.
@@ -357,6 +434,9 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
   /** Writes the response of `ex`; returns false when a body is still streaming. */
   private write(ex: Exchange): boolean {
     const result = ex.result;
+    ex.status =
+      result instanceof Response ? result.status : result === null || result === undefined ? 204 : 200;
+    ex.bytes = 0;
     const closeAfter = !ex.keepAlive || this.closing;
     if (closeAfter) ex.keepAlive = false;
     const connection = closeAfter
@@ -366,7 +446,11 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
         : '';
     // Plain values skip the Response object entirely.
     if (typeof result === 'string') {
-      this.writeBuffered(statusLine(200, undefined) + TEXT_TYPE + dateLine() + connection, result, ex.head);
+      ex.bytes = this.writeBuffered(
+        statusLine(200, undefined) + TEXT_TYPE + dateLine() + connection,
+        result,
+        ex.head,
+      );
       return true;
     }
     if (!(result instanceof Response)) {
@@ -375,7 +459,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
         return true;
       }
       if (result instanceof Uint8Array) {
-        this.writeBuffered(
+        ex.bytes = this.writeBuffered(
           statusLine(200, undefined) + BYTES_TYPE + dateLine() + connection,
           result,
           ex.head,
@@ -385,7 +469,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
       if (typeof result === 'object' && isAsyncIterable(result)) {
         return this.writeStream(ex, `${statusLine(200, undefined)}${BYTES_TYPE}${dateLine()}`, -1, result);
       }
-      this.writeBuffered(
+      ex.bytes = this.writeBuffered(
         statusLine(200, undefined) + JSON_TYPE + dateLine() + connection,
         JSON.stringify(result),
         ex.head,
@@ -421,7 +505,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
       return true;
     }
     if (typeof body === 'string' || body instanceof Uint8Array) {
-      this.writeBuffered(head + conn, body, ex.head);
+      ex.bytes = this.writeBuffered(head + conn, body, ex.head);
       return true;
     }
     if (ex.head) {
@@ -438,7 +522,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
   }
 
   /** A head plus a body of known length, in one write when possible. */
-  private writeBuffered(head: string, body: string | Uint8Array, isHead: boolean): void {
+  private writeBuffered(head: string, body: string | Uint8Array, isHead: boolean): number {
     const socket = this.socket;
     let ok: boolean;
     if (typeof body === 'string') {
@@ -469,6 +553,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
       }
     }
     if (!ok) this.pause(PAUSE_WRITE);
+    return isHead ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   }
 
   /**
@@ -488,6 +573,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     const framing =
       length >= 0 ? `Content-Length: ${length}\r\n` : chunked ? 'Transfer-Encoding: chunked\r\n' : '';
     this.writing = true;
+    ex.bytes = 0;
     this.writeHead(`${head}${conn}${framing}\r\n`);
     this.pumpStream(ex, body, chunked).then(
       () => this.finishStream(ex, true),
@@ -511,6 +597,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
         const value = step.value;
         const chunk = typeof value === 'string' ? Buffer.from(value) : value;
         if (chunk.byteLength === 0) continue;
+        ex.bytes += chunk.byteLength;
         if (this.closed) throw new ClientGoneError();
         let ok: boolean;
         if (chunked) {
@@ -603,6 +690,8 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
       discardBody: false,
       expectContinue: false,
       parseError: true,
+      status: 0,
+      bytes: -1,
     };
     this.queue.push(ex);
     this.settle(ex, errorResponse(status, message));

@@ -26,10 +26,27 @@ export class Server {
   private readonly config: ServerConfig;
   private readonly net: NetServer;
   private readonly connections = new Set<H1ServerConnection>();
+  /** Upgraded sockets (WebSocket, ...) and what to call on graceful shutdown. */
+  private readonly upgraded = new Map<Socket, (() => void) | undefined>();
+  private readonly upgrades = {
+    adopt: (socket: Socket) => {
+      this.upgraded.set(socket, undefined);
+      socket.once('close', () => {
+        this.upgraded.delete(socket);
+        if (this.closing !== undefined && this.connections.size === 0 && this.upgraded.size === 0) {
+          this.allClosed?.();
+        }
+      });
+      return (callback: () => void) => {
+        if (this.upgraded.has(socket)) this.upgraded.set(socket, callback);
+      };
+    },
+  };
   private closing: Promise<void> | undefined;
   private readonly onConnectionClosed = (conn: H1ServerConnection) => {
     this.connections.delete(conn);
-    if (this.closing !== undefined && this.connections.size === 0) this.allClosed?.();
+    if (this.closing !== undefined && this.connections.size === 0 && this.upgraded.size === 0)
+      this.allClosed?.();
   };
   private allClosed: (() => void) | undefined;
 
@@ -107,15 +124,20 @@ export class Server {
       };
       this.allClosed = finish;
       this.net.close();
-      if (this.connections.size === 0) {
+      if (this.connections.size === 0 && this.upgraded.size === 0) {
         finish();
         return;
       }
       deadline = setTimeout(() => {
         for (const conn of this.connections) conn.destroy();
+        for (const socket of this.upgraded.keys()) socket.destroy();
       }, this.config.closeTimeout);
       deadline.unref();
       for (const conn of this.connections) conn.shutdown();
+      for (const [socket, shutdown] of this.upgraded) {
+        if (shutdown !== undefined) shutdown();
+        else socket.end();
+      }
     });
     return this.closing;
   }
@@ -123,6 +145,7 @@ export class Server {
   /** Destroys every connection and stops listening at once. */
   destroy(): Promise<void> {
     for (const conn of this.connections) conn.destroy();
+    for (const socket of this.upgraded.keys()) socket.destroy();
     return this.close();
   }
 
@@ -131,7 +154,7 @@ export class Server {
       socket.destroy();
       return;
     }
-    const conn = new H1ServerConnection(socket, this.app, this.config, secure);
+    const conn = new H1ServerConnection(socket, this.app, this.config, secure, this.upgrades);
     conn.onClose = this.onConnectionClosed;
     this.connections.add(conn);
   }
