@@ -603,16 +603,12 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
         }
 
         case State.LineLf: {
-          if (buf[i] === LF) {
-            i++;
-          } else if (!this.lenientOptionalLf) {
-            throw this.fail(
-              'AVX_H1_INVALID_LINE_ENDING',
-              'a CR must be followed by LF (RFC 9112 §2.2)',
-              400,
-              i,
-            );
-          }
+          i = this.lineFeed(
+            buf,
+            i,
+            'AVX_H1_INVALID_LINE_ENDING',
+            'a CR must be followed by LF (RFC 9112 §2.2)',
+          );
           this.state = this.afterLf;
           continue;
         }
@@ -739,31 +735,23 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
         }
 
         case State.FieldValueLf: {
-          if (buf[i] === LF) {
-            i++;
-          } else if (!this.lenientOptionalLf) {
-            throw this.fail(
-              'AVX_H1_INVALID_LINE_ENDING',
-              'a CR in a field line must be followed by LF (RFC 9112 §2.2)',
-              400,
-              i,
-            );
-          }
+          i = this.lineFeed(
+            buf,
+            i,
+            'AVX_H1_INVALID_LINE_ENDING',
+            'a CR in a field line must be followed by LF (RFC 9112 §2.2)',
+          );
           this.state = State.FieldStart;
           continue;
         }
 
         case State.HeadEndLf: {
-          if (buf[i] === LF) {
-            i++;
-          } else if (!this.lenientOptionalLf) {
-            throw this.fail(
-              'AVX_H1_INVALID_LINE_ENDING',
-              'the header section must end with CRLF (RFC 9112 §2.2)',
-              400,
-              i,
-            );
-          }
+          i = this.lineFeed(
+            buf,
+            i,
+            'AVX_H1_INVALID_LINE_ENDING',
+            'the header section must end with CRLF (RFC 9112 §2.2)',
+          );
           if (this.headComplete(buf, i)) return i;
           continue;
         }
@@ -882,16 +870,12 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
         }
 
         case State.ChunkSizeLf: {
-          if (buf[i] === LF) {
-            i++;
-          } else if (!this.lenientOptionalLf) {
-            throw this.fail(
-              'AVX_H1_INVALID_CHUNK_SIZE',
-              'the chunk size line must end with CRLF (RFC 9112 §7.1)',
-              400,
-              i,
-            );
-          }
+          i = this.lineFeed(
+            buf,
+            i,
+            'AVX_H1_INVALID_CHUNK_SIZE',
+            'the chunk size line must end with CRLF (RFC 9112 §7.1)',
+          );
           this.chunkSizeLine(i);
           continue;
         }
@@ -931,16 +915,12 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
         }
 
         case State.ChunkDataLf: {
-          if (buf[i] === LF) {
-            i++;
-          } else if (!this.lenientOptionalLf) {
-            throw this.fail(
-              'AVX_H1_INVALID_CHUNK_DATA_END',
-              'chunk data must be followed by CRLF (RFC 9112 §7.1)',
-              400,
-              i,
-            );
-          }
+          i = this.lineFeed(
+            buf,
+            i,
+            'AVX_H1_INVALID_CHUNK_DATA_END',
+            'chunk data must be followed by CRLF (RFC 9112 §7.1)',
+          );
           this.state = State.ChunkSizeStart;
           continue;
         }
@@ -1152,6 +1132,16 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
       i = cr + 2;
     }
     return i;
+  }
+
+  /**
+   * After a CR: consumes the LF that must follow (RFC 9112 §2.2), or with the
+   * `optionalLfAfterCr` leniency accepts its absence. Returns the next index.
+   */
+  private lineFeed(buf: Buffer, i: number, code: H1ParseErrorCode, message: string): number {
+    if (buf[i] === LF) return i + 1;
+    if (this.lenientOptionalLf) return i;
+    throw this.fail(code, message, 400, i);
   }
 
   /** A DataView over `buf`, made at most once per buffer. */
