@@ -1,5 +1,6 @@
 // Installs the real peers the test suite talks to (Debian packages), when they are missing:
-// curl (HTTP/1.1 client) and chromium (a browser loading the demo page). Runs from
+// curl, chromium (a browser loading the demo page), nginx (an origin for the client), and
+// the peers other tests list below. Runs from
 // scripts/setup.mjs before the tests. It needs root and apt-get; elsewhere it only reports
 // what is missing, and the tests that need a missing peer skip (or fail when CI=true).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -7,13 +8,16 @@ import { execFileSync, spawnSync } from 'node:child_process';
 const PEERS = [
   { command: 'curl', pkg: 'curl' },
   { command: 'chromium', pkg: 'chromium' },
+  { command: 'nginx', pkg: 'nginx-light' },
+  { command: 'promtool', pkg: 'prometheus' },
+  { command: 'prometheus', pkg: 'prometheus' },
 ];
 
 const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 const missing = PEERS.filter((p) => !has(p.command));
 
 if (missing.length > 0) {
-  const names = missing.map((p) => p.pkg);
+  const names = [...new Set(missing.map((p) => p.pkg))];
   const root = typeof process.getuid === 'function' && process.getuid() === 0;
   if (!root || !has('apt-get')) {
     console.log(
