@@ -67,6 +67,7 @@ export class Response {
 
   /** A JSON response (`application/json; charset=utf-8`). */
   static json(value: unknown, init?: ResponseInit): Response {
+    if (init?.headers === undefined) return new Response(JSON.stringify(value), withType(init, JSON_TYPE));
     const res = new Response(JSON.stringify(value), init);
     if (!res.headers.has('content-type')) res.headers.set('content-type', JSON_TYPE);
     return res;
@@ -74,6 +75,7 @@ export class Response {
 
   /** A plain-text response (`text/plain; charset=utf-8`). */
   static text(text: string, init?: ResponseInit): Response {
+    if (init?.headers === undefined) return new Response(text, withType(init, TEXT));
     const res = new Response(text, init);
     if (!res.headers.has('content-type')) res.headers.set('content-type', TEXT);
     return res;
@@ -97,6 +99,11 @@ export class Response {
   }
 }
 
+/** `init` plus a trusted Content-Type field (no validation needed for our constants). */
+function withType(init: ResponseInit | undefined, contentType: string): ResponseInit {
+  return { ...init, headers: Headers.fromFlat(['content-type', contentType], { trusted: true }) };
+}
+
 /** True for a value a handler returned as a body stream or async iterable. */
 function isStreamLike(value: object): value is AsyncIterable<Uint8Array | string> {
   return typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
@@ -109,11 +116,14 @@ function isStreamLike(value: object): value is AsyncIterable<Uint8Array | string
  */
 export function toResponse(result: HandlerResult): Response {
   if (result instanceof Response) return result;
-  if (typeof result === 'string') return new Response(result, { headers: [['content-type', TEXT]] });
+  if (typeof result === 'string') return typed(result, TEXT);
   if (result === null || result === undefined) return new Response(null, { status: 204 });
-  if (result instanceof Uint8Array) return new Response(result, { headers: [['content-type', BYTES]] });
-  if (typeof result === 'object' && isStreamLike(result)) {
-    return new Response(result as ResponseBody, { headers: [['content-type', BYTES]] });
-  }
-  return new Response(JSON.stringify(result), { headers: [['content-type', JSON_TYPE]] });
+  if (result instanceof Uint8Array) return typed(result, BYTES);
+  if (typeof result === 'object' && isStreamLike(result)) return typed(result as ResponseBody, BYTES);
+  return typed(JSON.stringify(result), JSON_TYPE);
+}
+
+/** A 200 with `body` and a Content-Type known to be valid (so it skips validation). */
+function typed(body: ResponseBody, contentType: string): Response {
+  return new Response(body, { headers: Headers.fromFlat(['content-type', contentType], { trusted: true }) });
 }
