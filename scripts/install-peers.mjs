@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 const PEERS = [
   { command: 'curl', pkg: 'curl' },
   { command: 'chromium', pkg: 'chromium' },
+  { command: 'nghttp', pkg: 'nghttp2-client' },
   { command: 'nginx', pkg: 'nginx-light' },
   { command: 'promtool', pkg: 'prometheus' },
   { command: 'prometheus', pkg: 'prometheus' },

@@ -8,6 +8,7 @@ export {
   type ClientRequestOptions,
   type ShortcutOptions,
 } from './client/client.js';
+export type { ClientRequestMessage } from './client/client-diagnostics.js';
 export {
   BodyTimeoutError,
   ClientClosedError,
@@ -34,6 +35,7 @@ export {
   type RequestTimeouts,
 } from './client/client-request.js';
 export { ClientResponse } from './client/client-response.js';
+export type { TracingClientOptions } from './client/client-tracing.js';
 export type { ClientTlsOptions } from './client/connector.js';
 export { type DecompressionOptions, decompressionPolicy } from './client/decompression-policy.js';
 export type { Dispatch, DispatchMiddleware } from './client/dispatch.js';
@@ -93,6 +95,19 @@ export {
   H1ResponseBody,
   type H1ResponseHead,
 } from './h1/h1-types.js';
+export { H2Connection, type H2ConnectionHandler, type H2Role } from './h2/h2-connection.js';
+export type { H2ConnectionOptions } from './h2/h2-connection-options.js';
+export { H2Error, type H2ErrorKind, HpackError } from './h2/h2-error.js';
+export { H2ErrorCode, h2ErrorCodeName } from './h2/h2-error-codes.js';
+export { H2FrameParser, type H2FrameSink } from './h2/h2-frame-parser.js';
+export { H2Flag, H2FrameType, H2Setting } from './h2/h2-frame-types.js';
+export { H2FrameWriter } from './h2/h2-frame-writer.js';
+export { H2Stream } from './h2/h2-stream.js';
+export { HpackDecoder, type HpackDecoderOptions } from './h2/hpack-decoder.js';
+export { HpackDynamicTable } from './h2/hpack-dynamic-table.js';
+export { HpackEncoder, type HpackEncoderOptions } from './h2/hpack-encoder.js';
+export { HuffmanCodec } from './h2/huffman-codec.js';
+export { type PriorityParams, parsePriorityField } from './h2/priority-field.js';
 export { ByteQueue, ByteQueueUnderflowError } from './runtime/byte-queue.js';
 export {
   formatHttpDate,
@@ -115,6 +130,7 @@ export {
 } from './runtime/timer-wheel.js';
 export { App, type AppOptions, statusOf } from './server/app.js';
 export { type Closable, type ClusterOptions, runCluster } from './server/cluster.js';
+export { H2ServerConnection, H2StreamGoneError } from './server/h2-server-connection.js';
 export type { ErrorHandler, Handler, Middleware, Next } from './server/handler.js';
 export { HttpError } from './server/http-error.js';
 export {
@@ -155,4 +171,71 @@ export {
 } from './server/router/route-definition-error.js';
 export type { RouteMatch, Router } from './server/router/router.js';
 export { type ListenOptions, Server, type TlsOptions } from './server/server.js';
+export type { UpgradeContext, UpgradeHandler } from './server/upgrade.js';
+export { fetchHandler, fromWebResponse, toWebRequest } from './server/web-adapter.js';
+export {
+  ClientMetrics,
+  type ClientMetricsOptions,
+  type PoolStatsSource,
+} from './telemetry/metrics/client-metrics.js';
+export { Counter, type CounterOptions, CounterSeries } from './telemetry/metrics/counter.js';
+export { Gauge, type GaugeOptions, GaugeSeries } from './telemetry/metrics/gauge.js';
+export {
+  BYTE_SIZE_BUCKETS,
+  DEFAULT_BUCKETS,
+  exponentialBuckets,
+  Histogram,
+  type HistogramOptions,
+  HistogramSeries,
+  linearBuckets,
+} from './telemetry/metrics/histogram.js';
+export type { MetricOptions, MetricSeries, MetricType } from './telemetry/metrics/metric.js';
+export {
+  MetricDefinitionError,
+  type MetricDefinitionErrorCode,
+} from './telemetry/metrics/metric-definition-error.js';
+export {
+  expositionResponse,
+  type MetricsMiddleware,
+  type MetricsOptions,
+  metrics,
+} from './telemetry/metrics/metrics-middleware.js';
+export { type ExpositionFormat, MetricsRegistry } from './telemetry/metrics/metrics-registry.js';
+export type {
+  MetricFamilySnapshot,
+  MetricsSnapshot,
+  SeriesSnapshot,
+} from './telemetry/metrics/metrics-snapshot.js';
+export { ProcessMetrics, type ProcessMetricsOptions } from './telemetry/metrics/process-metrics.js';
+export { ServerMetrics, type ServerMetricsOptions } from './telemetry/metrics/server-metrics.js';
+export {
+  OPENMETRICS_CONTENT_TYPE,
+  PROMETHEUS_TEXT_CONTENT_TYPE,
+} from './telemetry/metrics/text-exposition.js';
+export {
+  OtlpExportError,
+  type OtlpExporterOptions,
+  OtlpHttpExporter,
+} from './telemetry/tracing/otlp-http-exporter.js';
+export { parentBasedSampler, ratioSampler, type Sampler } from './telemetry/tracing/sampler.js';
+export {
+  type AttributeValue,
+  Span,
+  SpanKind,
+  type SpanSink,
+  SpanStatusCode,
+} from './telemetry/tracing/span.js';
+export { activeSpan } from './telemetry/tracing/trace-context-storage.js';
+export { defaultTracer, Tracer } from './telemetry/tracing/tracer.js';
+export {
+  type TracingMiddleware,
+  type TracingOptions,
+  tracing,
+} from './telemetry/tracing/tracing-middleware.js';
+export {
+  formatTraceparent,
+  parseTraceparent,
+  type SpanContext,
+  validTracestate,
+} from './telemetry/tracing/w3c-trace-context.js';
 export { VERSION } from './version.js';

@@ -8,8 +8,16 @@
  * only while this exchange is the one being received. And it is the `AbortSignal` listener
  * (`handleEvent`), so listening for cancellation allocates no closure.
  */
+import { performance } from 'node:perf_hooks';
 import { AvxError } from '../core/errors.js';
 import type { BodySource, IncomingBody } from '../core/incoming-body.js';
+import {
+  type ClientRequestMessage,
+  clientRequestErrorChannel,
+  clientRequestFinishChannel,
+  clientRequestStartChannel,
+  clientResponseHeadersChannel,
+} from './client-diagnostics.js';
 import { RequestAbortedError } from './client-errors.js';
 import type { ClientRequest } from './client-request.js';
 import type { ClientResponse } from './client-response.js';
@@ -59,6 +67,8 @@ export class ClientExchange implements BodySource {
   body: IncomingBody | undefined = undefined;
   /** The one retry on a connection that died before the response began has been used. */
   retried = false;
+  /** The `avx:client:*` diagnostics message of this attempt, when someone listened at its start. */
+  diagnostics: ClientRequestMessage | undefined = undefined;
   readonly #queue: ExchangeQueue;
   #resolve: (response: ClientResponse) => void;
   #reject: (error: Error) => void;
@@ -77,6 +87,18 @@ export class ClientExchange implements BodySource {
     this.#reject = reject;
     const signal = request.signal;
     if (signal !== undefined) signal.addEventListener('abort', this);
+    if (clientRequestStartChannel.hasSubscribers) {
+      const message: ClientRequestMessage = {
+        request,
+        origin,
+        startTime: performance.now(),
+        response: undefined,
+        error: undefined,
+        span: undefined,
+      };
+      this.diagnostics = message;
+      clientRequestStartChannel.publish(message);
+    }
   }
 
   /** True once settled. */
@@ -89,6 +111,11 @@ export class ClientExchange implements BodySource {
     if (this.state === ExchangeState.Done) return;
     this.state = ExchangeState.Streaming;
     this.body = response.body;
+    const message = this.diagnostics;
+    if (message !== undefined) {
+      message.response = response;
+      if (clientResponseHeadersChannel.hasSubscribers) clientResponseHeadersChannel.publish(message);
+    }
     this.#resolve(response);
   }
 
@@ -98,6 +125,10 @@ export class ClientExchange implements BodySource {
     this.state = ExchangeState.Done;
     this.#detach();
     this.body?.end(trailers);
+    const message = this.diagnostics;
+    if (message !== undefined && clientRequestFinishChannel.hasSubscribers) {
+      clientRequestFinishChannel.publish(message);
+    }
   }
 
   /** The exchange failed: rejects the promise, or fails the body when the head had arrived. */
@@ -106,6 +137,11 @@ export class ClientExchange implements BodySource {
     if (state === ExchangeState.Done) return;
     this.state = ExchangeState.Done;
     this.#detach();
+    const message = this.diagnostics;
+    if (message !== undefined) {
+      message.error = error;
+      if (clientRequestErrorChannel.hasSubscribers) clientRequestErrorChannel.publish(message);
+    }
     if (state === ExchangeState.Streaming) this.body!.fail(error);
     else this.#reject(error);
   }
@@ -137,6 +173,11 @@ export class ClientExchange implements BodySource {
     if (this.state !== ExchangeState.Streaming) return;
     this.state = ExchangeState.Done;
     this.#detach();
+    const message = this.diagnostics;
+    if (message !== undefined) {
+      message.error = reason;
+      if (clientRequestErrorChannel.hasSubscribers) clientRequestErrorChannel.publish(message);
+    }
     this.carrier?.abortExchange(this, reason);
   }
 

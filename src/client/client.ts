@@ -23,6 +23,7 @@ import { defaultTimerWheel, type TimerWheel } from '../runtime/timer-wheel.js';
 import { ClientClosedError, InvalidRequestError, RequestTimeoutError } from './client-errors.js';
 import { ClientRequest, type RequestOptions } from './client-request.js';
 import type { ClientResponse } from './client-response.js';
+import { clientTracingPolicy, type TracingClientOptions } from './client-tracing.js';
 import type { ClientTlsOptions } from './connector.js';
 import { type DecompressionOptions, decompressionPolicy } from './decompression-policy.js';
 import { composeDispatch, type Dispatch, type DispatchMiddleware } from './dispatch.js';
@@ -84,6 +85,12 @@ export interface ClientOptions {
   proxy?: string | URL | ProxyOptions | 'env';
   /** Timer wheel for every timeout. Default: the process-wide `defaultTimerWheel()`. */
   timerWheel?: TimerWheel;
+  /**
+   * Trace requests: inject W3C `traceparent` / `tracestate` from the active span and record a
+   * CLIENT span per attempt with the tracer `tracing()` installed (the innermost policy).
+   * Default false.
+   */
+  tracing?: boolean | TracingClientOptions;
 }
 
 /** `request()` options without url and method, for the shortcuts. */
@@ -155,6 +162,10 @@ export class Client {
       retryPolicy(options.retry ?? {}),
       decompressionPolicy(typeof decompress === 'boolean' ? { enabled: decompress } : decompress),
     ];
+    const tracing = options.tracing;
+    if (tracing !== undefined && tracing !== false) {
+      this.#policies = [...this.#policies, clientTracingPolicy(tracing === true ? {} : tracing)];
+    }
     this.#dispatch = this.#compose();
   }
 

@@ -12,6 +12,7 @@
  */
 import { Headers } from '../core/headers.js';
 import { IncomingBody } from '../core/incoming-body.js';
+import { type WebSocketHandler, WebSocketRoutes, type WebSocketServerOptions } from '../ws/ws-server.js';
 import type { ErrorHandler, Handler, Middleware, Next } from './handler.js';
 import { HttpError } from './http-error.js';
 import { Request } from './request.js';
@@ -99,6 +100,23 @@ export class App {
     return this;
   }
 
+  private wsRoutes: WebSocketRoutes | undefined;
+
+  /**
+   * Serves WebSocket (RFC 6455) connections at `path` (router pattern syntax; `req.params` is
+   * filled in). The handler gets each accepted {@link WebSocket} and its upgrade request; see
+   * {@link WebSocketServerOptions} for subprotocols, the Origin check, permessage-deflate,
+   * limits and the heartbeat. Upgrade requests for paths without a WebSocket route get 404.
+   */
+  ws(path: string, handler: WebSocketHandler, options?: WebSocketServerOptions): this {
+    if (this.wsRoutes === undefined) {
+      this.wsRoutes = new WebSocketRoutes();
+      this.upgrade('websocket', this.wsRoutes.upgradeHandler);
+    }
+    this.wsRoutes.add(path, handler, options);
+    return this;
+  }
+
   /** The handler for the first protocol in an `Upgrade` field value that has one. */
   upgradeHandlerFor(upgradeField: string): UpgradeHandler | undefined {
     if (this.upgradeHandlers.size === 0) return undefined;
@@ -182,6 +200,7 @@ export class App {
     const match = this.router.match(req.method, req.path);
     if (match !== null) {
       req.params = match.params;
+      req.route = match.pattern;
       return match.handler(req);
     }
     return this.unmatched(req);
@@ -211,7 +230,9 @@ export class App {
       // The handler's errors become responses here, innermost, so that every middleware
       // (CORS, request ids, compression, logging) sees and decorates error responses too.
       try {
-        return Promise.resolve(this.routeRequest(req)).then(toResponse, (err) => this.handleError(err, req));
+        const result = this.routeRequest(req);
+        if (!isPromise(result)) return Promise.resolve(toResponse(result));
+        return result.then(toResponse, (err) => this.handleError(err, req));
       } catch (err) {
         return this.handleError(err, req);
       }

@@ -81,6 +81,8 @@ const LAST_CHUNK = '0\r\n\r\n';
 export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodySource {
   /** Called once when the connection has closed. */
   onClose: ((conn: H1ServerConnection) => void) | undefined;
+  /** Takes over a socket whose client sent the HTTP/2 preface (h2c prior knowledge). */
+  onHttp2: ((socket: Socket, head: Buffer) => void) | undefined;
 
   private readonly socket: Socket;
   private readonly app: App;
@@ -152,6 +154,11 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
       consumed = this.parser.execute(chunk);
     } catch (err) {
       this.onParseError(err);
+      return;
+    }
+    if (this.parser.upgraded && this.parser.http2Preface) {
+      // h2c with prior knowledge (RFC 9113 §3.3): the rest of the bytes are HTTP/2.
+      this.handOverHttp2(chunk.subarray(consumed));
       return;
     }
     if (this.pendingUpgrade !== undefined && this.parser.upgraded) {
@@ -308,21 +315,35 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     if (!this.closing && this.queue.length === 0 && !this.parser.upgraded) this.setPhase(Phase.Idle);
   }
 
+  /**
+   * Ends this connection's use of the socket without closing it: HTTP/1.1 is over, another
+   * protocol takes the socket. Returns the socket.
+   */
+  private detach(): Socket {
+    const socket = this.socket;
+    this.setPhase(Phase.None);
+    this.closed = true;
+    for (const event of ['data', 'drain', 'end', 'close', 'error']) socket.removeAllListeners(event);
+    socket.on('error', () => {});
+    if (this.pauseBits !== 0) socket.resume();
+    this.queue.length = 0;
+    return socket;
+  }
+
+  /** Detaches the socket from HTTP/1.1 and gives it, with the bytes after the preface, to HTTP/2. */
+  private handOverHttp2(rest: Buffer): void {
+    const socket = this.detach();
+    const onHttp2 = this.onHttp2;
+    if (onHttp2 === undefined) socket.destroy();
+    else onHttp2(socket, rest);
+    this.onClose?.(this);
+  }
+
   /** Detaches the socket from HTTP/1.1 and gives it to the upgrade handler. */
   private handOver(rest: Buffer): void {
     const { ex, handler } = this.pendingUpgrade!;
     this.pendingUpgrade = undefined;
-    const socket = this.socket;
-    this.setPhase(Phase.None);
-    this.closed = true; // for HTTP/1.1 purposes this connection is over
-    socket.removeAllListeners('data');
-    socket.removeAllListeners('drain');
-    socket.removeAllListeners('end');
-    socket.removeAllListeners('close');
-    socket.removeAllListeners('error');
-    socket.on('error', () => {});
-    if (this.pauseBits !== 0) socket.resume();
-    this.queue.length = 0;
+    const socket = this.detach();
     this.onClose?.(this);
     const onShutdown = this.upgrades?.adopt(socket) ?? (() => {});
     let result: ReturnType<UpgradeHandler>;

@@ -48,6 +48,11 @@ export class Request {
   readonly secure: boolean;
   /** Route parameters (`/users/:id` gives `{ id }`), filled in by the router. */
   params: Record<string, string> = EMPTY_PARAMS;
+  /**
+   * The pattern of the route that matched (`/users/:id`), set by the app's router; undefined
+   * before routing and when no route matched. Telemetry labels requests with it, never the path.
+   */
+  route: string | undefined = undefined;
   /** Per-request storage for middleware (request ids, the authenticated user, ...). */
   readonly locals: Record<string, unknown> = {};
 

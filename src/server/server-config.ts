@@ -4,6 +4,7 @@
  */
 import type { SecureContextOptions } from 'node:tls';
 import type { H1ParserOptions } from '../h1/h1-types.js';
+import type { H2ConnectionOptions } from '../h2/h2-connection-options.js';
 import { defaultTimerWheel, type TimerWheel } from '../runtime/timer-wheel.js';
 
 /** TLS settings for {@link ListenOptions.tls}. */
@@ -48,6 +49,12 @@ export interface ListenOptions {
   acceptAnyMethod?: boolean;
   /** The timer wheel for every timeout. Default: the process-wide wheel. */
   wheel?: TimerWheel;
+  /**
+   * HTTP/2 limits (concurrent streams, header list size, frame size, flood thresholds); see
+   * `H2ConnectionOptions` for each default. HTTP/2 is offered by ALPN over TLS and accepted
+   * with prior knowledge (h2c) on cleartext ports.
+   */
+  http2?: H2ConnectionOptions;
 }
 
 /** The resolved configuration shared by a server's connections. */
@@ -61,6 +68,7 @@ export interface ServerConfig {
   closeTimeout: number;
   parser: H1ParserOptions;
   wheel: TimerWheel;
+  http2: H2ConnectionOptions | undefined;
 }
 
 /** Applies the defaults. */
@@ -80,5 +88,6 @@ export function resolveServerConfig(options: ListenOptions): ServerConfig {
       acceptAnyMethod: options.acceptAnyMethod ?? false,
     },
     wheel: options.wheel ?? defaultTimerWheel(),
+    http2: options.http2,
   };
 }

@@ -5,12 +5,16 @@
  * connections at once and destroys whatever is still busy after `closeTimeout`.
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import type { App } from './app.js';
 import { H1ServerConnection } from './h1-server-connection.js';
+import { H2ServerConnection } from './h2-server-connection.js';
 import { type ListenOptions, resolveServerConfig, type ServerConfig } from './server-config.js';
 
 export type { ListenOptions, TlsOptions } from './server-config.js';
+
+/** What the server needs of a connection driver (HTTP/1.1 or HTTP/2). */
+type ServerConnection = H1ServerConnection | H2ServerConnection;
 
 /** A running server, as `app.listen()` resolves it. */
 export class Server {
@@ -25,7 +29,7 @@ export class Server {
   private readonly options: ListenOptions;
   private readonly config: ServerConfig;
   private readonly net: NetServer;
-  private readonly connections = new Set<H1ServerConnection>();
+  private readonly connections = new Set<ServerConnection>();
   /** Upgraded sockets (WebSocket, ...) and what to call on graceful shutdown. */
   private readonly upgraded = new Map<Socket, (() => void) | undefined>();
   private readonly upgrades = {
@@ -43,7 +47,7 @@ export class Server {
     },
   };
   private closing: Promise<void> | undefined;
-  private readonly onConnectionClosed = (conn: H1ServerConnection) => {
+  private readonly onConnectionClosed = (conn: ServerConnection) => {
     this.connections.delete(conn);
     if (this.closing !== undefined && this.connections.size === 0 && this.upgraded.size === 0)
       this.allClosed?.();
@@ -58,7 +62,7 @@ export class Server {
     if (options.tls !== undefined) {
       const tls = options.tls;
       this.net = createTlsServer(
-        { ...tls, minVersion: tls.minVersion ?? 'TLSv1.3', ALPNProtocols: ['http/1.1'] },
+        { ...tls, minVersion: tls.minVersion ?? 'TLSv1.3', ALPNProtocols: ['h2', 'http/1.1'] },
         (socket) => this.accept(socket, true),
       );
       // A failed handshake concerns one client only.
@@ -154,8 +158,30 @@ export class Server {
       socket.destroy();
       return;
     }
+    if (secure && (socket as TLSSocket).alpnProtocol === 'h2') {
+      this.acceptHttp2(socket, secure, undefined, false);
+      return;
+    }
     const conn = new H1ServerConnection(socket, this.app, this.config, secure, this.upgrades);
     conn.onClose = this.onConnectionClosed;
+    conn.onHttp2 = (s, head) => this.acceptHttp2(s, secure, head, true);
     this.connections.add(conn);
+  }
+
+  /** Serves `socket` over HTTP/2 (ALPN h2, or h2c prior knowledge handed over by HTTP/1.1). */
+  private acceptHttp2(
+    socket: Socket,
+    secure: boolean,
+    head: Buffer | undefined,
+    prefaceConsumed: boolean,
+  ): void {
+    const conn = new H2ServerConnection(socket, this.app, this.config, secure, {
+      head,
+      prefaceConsumed,
+      h2: this.config.http2,
+    });
+    conn.onClose = this.onConnectionClosed;
+    this.connections.add(conn);
+    if (this.closing !== undefined) conn.shutdown();
   }
 }

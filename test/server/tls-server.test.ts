@@ -20,6 +20,7 @@ describe('HTTPS', () => {
     const out = await curl([
       '-k',
       '--tlsv1.3',
+      '--http1.1',
       '-w',
       '\\n%{http_version} %{ssl_verify_result}',
       `https://127.0.0.1:${server.port}/`,
@@ -43,7 +44,7 @@ describe('HTTPS', () => {
     }
   });
 
-  test('ALPN offers http/1.1', async () => {
+  test('ALPN offers h2 and http/1.1 (h2 preferred)', async () => {
     const protocol = await new Promise<string | false>((resolve, reject) => {
       const socket = connect(
         {
@@ -59,7 +60,7 @@ describe('HTTPS', () => {
       );
       socket.on('error', reject);
     });
-    assert.equal(protocol, 'http/1.1');
+    assert.equal(protocol, 'h2');
   });
 
   test('a failed handshake does not disturb the server', async () => {

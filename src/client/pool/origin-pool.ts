@@ -9,6 +9,7 @@
  * the idle timeout (shortened to the server's `Keep-Alive: timeout` hint, minus a margin so we
  * never send on a connection the server is about to close), or at once past `maxIdle`.
  */
+import { clientConnectionCloseChannel, clientConnectionOpenChannel } from '../client-diagnostics.js';
 import { ClientClosedError, PoolExhaustedError } from '../client-errors.js';
 import { abortError, ClientExchange, type ExchangeQueue, ExchangeState } from '../client-exchange.js';
 import type { ClientRequest } from '../client-request.js';
@@ -196,6 +197,9 @@ export class OriginPool implements ExchangeQueue, H1ConnectionOwner {
       this.#connections.push(connection);
       this.#connecting++;
       this.#created++;
+      if (clientConnectionOpenChannel.hasSubscribers) {
+        clientConnectionOpenChannel.publish({ origin: this.origin, connection });
+      }
       connection.connect(connectTimeout);
     }
   }
@@ -266,6 +270,9 @@ export class OriginPool implements ExchangeQueue, H1ConnectionOwner {
     const connections = this.#connections;
     const at = connections.indexOf(connection);
     if (at !== -1) connections.splice(at, 1);
+    if (at !== -1 && clientConnectionCloseChannel.hasSubscribers) {
+      clientConnectionCloseChannel.publish({ origin: this.origin, connection, error: reason });
+    }
     const idleAt = this.#idle.indexOf(connection);
     if (idleAt !== -1) this.#idle.splice(idleAt, 1);
     if (!connection.leftConnecting) {

@@ -43,8 +43,14 @@ class RouteEndpoint<T> {
   readonly methods: string[] = [];
   readonly handlers: T[] = [];
 
-  /** Names of the pattern's parameters in path order (`*` for the wildcard). */
-  constructor(readonly paramNames: readonly string[]) {}
+  /**
+   * Names of the pattern's parameters in path order (`*` for the wildcard), and the pattern
+   * text (every pattern reaching one endpoint is the same text: parameter names must agree).
+   */
+  constructor(
+    readonly paramNames: readonly string[],
+    readonly pattern: string,
+  ) {}
 
   /** Index of the handler for `method`: exact, then GET for HEAD, then ALL; -1 when none. */
   indexFor(method: string): number {
@@ -125,12 +131,12 @@ export class RadixRouter<T> implements Router<T> {
         node = node.param.next;
       } else {
         names.push(WILDCARD_PARAM);
-        if (node.wildcard === null) node.wildcard = new RouteEndpoint<T>(names);
+        if (node.wildcard === null) node.wildcard = new RouteEndpoint<T>(names, pattern);
         endpoint = node.wildcard;
       }
     }
     if (endpoint === null) {
-      if (node.endpoint === null) node.endpoint = new RouteEndpoint<T>(names);
+      if (node.endpoint === null) node.endpoint = new RouteEndpoint<T>(names, pattern);
       endpoint = node.endpoint;
     }
     if (endpoint.methods.includes(method)) {
@@ -157,12 +163,12 @@ export class RadixRouter<T> implements Router<T> {
     const handler = endpoint.handlers[this.found]!;
     const names = endpoint.paramNames;
     const n = names.length;
-    if (n === 0) return { handler, params: EMPTY_PARAMS };
+    if (n === 0) return { handler, params: EMPTY_PARAMS, pattern: endpoint.pattern };
     const params: Record<string, string> = {};
     for (let i = 0; i < n; i++) {
       params[names[i]!] = decodeParamValue(path.slice(bounds[2 * i]!, bounds[2 * i + 1]!));
     }
-    return { handler, params };
+    return { handler, params, pattern: endpoint.pattern };
   }
 
   /**

@@ -15,6 +15,8 @@ export interface RouteMatch<T> {
   handler: T;
   /** Parameter values, percent-decoded. An empty frozen object when the route has none. */
   params: Record<string, string>;
+  /** The pattern the route was registered with (`/users/:id`): a low-cardinality telemetry label. */
+  pattern: string;
 }
 
 /** A router from (method, path) to handlers. */

@@ -110,10 +110,11 @@ export class LinearRegexRouter<T> implements Router<T> {
       if (i === -1) continue;
       const m = route.regex.exec(path);
       if (m === null) continue;
-      if (route.names.length === 0) return { handler: route.handlers[i]!, params: EMPTY };
+      if (route.names.length === 0)
+        return { handler: route.handlers[i]!, params: EMPTY, pattern: route.pattern };
       const params: Record<string, string> = {};
       for (let k = 0; k < route.names.length; k++) params[route.names[k]!] = decodeParamValue(m[k + 1]!);
-      return { handler: route.handlers[i]!, params };
+      return { handler: route.handlers[i]!, params, pattern: route.pattern };
     }
     return null;
   }

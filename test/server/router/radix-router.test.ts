@@ -130,7 +130,7 @@ describe('RadixRouter specifics', () => {
     assert.equal(r.match('GET', '/abcdef')?.handler, 'long');
     assert.equal(r.match('GET', '/abc')?.handler, 'short');
     assert.equal(r.match('GET', '/abcxyz')?.handler, 'branch');
-    assert.deepEqual(r.match('GET', '/ab/q'), { handler: 'param', params: { x: 'q' } });
+    assert.deepEqual(r.match('GET', '/ab/q'), { handler: 'param', params: { x: 'q' }, pattern: '/ab/:x' });
     assert.equal(r.match('GET', '/abcd'), null);
     assert.equal(r.match('GET', '/ab'), null);
   });
@@ -148,23 +148,31 @@ describe('RadixRouter specifics', () => {
     }
     r.add('GET', deep, -1);
     for (let i = 0; i < 1000; i += 37)
-      assert.deepEqual(r.match('GET', `/item${i}/z`), { handler: i, params: { id: 'z' } });
+      assert.deepEqual(r.match('GET', `/item${i}/z`), {
+        handler: i,
+        params: { id: 'z' },
+        pattern: `/item${i}/:id`,
+      });
     assert.equal(r.match('GET', '/item1000/z'), null);
-    assert.deepEqual(r.match('GET', path), { handler: -1, params: expected });
+    assert.deepEqual(r.match('GET', path), { handler: -1, params: expected, pattern: deep });
   });
 
   it('returns handlers of any type, including falsy ones', () => {
     const r = new RadixRouter<number | null>();
     r.add('GET', '/zero', 0);
     r.add('GET', '/null', null);
-    assert.deepEqual(r.match('GET', '/zero'), { handler: 0, params: {} });
-    assert.deepEqual(r.match('GET', '/null'), { handler: null, params: {} });
+    assert.deepEqual(r.match('GET', '/zero'), { handler: 0, params: {}, pattern: '/zero' });
+    assert.deepEqual(r.match('GET', '/null'), { handler: null, params: {}, pattern: '/null' });
   });
 
   it('is usable again after a match throws on a malformed escape', () => {
     const r = new RadixRouter<string>();
     r.add('GET', '/a/:x/:y', 'h');
     assert.throws(() => r.match('GET', '/a/%zz/b'));
-    assert.deepEqual(r.match('GET', '/a/1/2'), { handler: 'h', params: { x: '1', y: '2' } });
+    assert.deepEqual(r.match('GET', '/a/1/2'), {
+      handler: 'h',
+      params: { x: '1', y: '2' },
+      pattern: '/a/:x/:y',
+    });
   });
 });

@@ -116,9 +116,14 @@ export function routerContract(name: string, factory: RouterFactory): void {
           ['GET', '/users/:id'],
           ['GET', '/users/:id/posts/:postId'],
         ]);
-        assert.deepEqual(r.match('GET', '/users/42'), { handler: 'GET /users/:id', params: { id: '42' } });
+        assert.deepEqual(r.match('GET', '/users/42'), {
+          handler: 'GET /users/:id',
+          pattern: '/users/:id',
+          params: { id: '42' },
+        });
         assert.deepEqual(r.match('GET', '/users/42/posts/7'), {
           handler: 'GET /users/:id/posts/:postId',
+          pattern: '/users/:id/posts/:postId',
           params: { id: '42', postId: '7' },
         });
       });
@@ -136,8 +141,16 @@ export function routerContract(name: string, factory: RouterFactory): void {
           ['GET', '/:lang'],
           ['GET', '/:lang/'],
         ]);
-        assert.deepEqual(r.match('GET', '/en'), { handler: 'GET /:lang', params: { lang: 'en' } });
-        assert.deepEqual(r.match('GET', '/en/'), { handler: 'GET /:lang/', params: { lang: 'en' } });
+        assert.deepEqual(r.match('GET', '/en'), {
+          handler: 'GET /:lang',
+          pattern: '/:lang',
+          params: { lang: 'en' },
+        });
+        assert.deepEqual(r.match('GET', '/en/'), {
+          handler: 'GET /:lang/',
+          pattern: '/:lang/',
+          params: { lang: 'en' },
+        });
         assert.equal(handlerOf(r, 'GET', '/'), null);
       });
 
@@ -168,11 +181,24 @@ export function routerContract(name: string, factory: RouterFactory): void {
         const r = build(factory, [['GET', '/files/*']]);
         assert.deepEqual(r.match('GET', '/files/a/b/c.txt'), {
           handler: 'GET /files/*',
+          pattern: '/files/*',
           params: { '*': 'a/b/c.txt' },
         });
-        assert.deepEqual(r.match('GET', '/files/x'), { handler: 'GET /files/*', params: { '*': 'x' } });
-        assert.deepEqual(r.match('GET', '/files/'), { handler: 'GET /files/*', params: { '*': '' } });
-        assert.deepEqual(r.match('GET', '/files//x'), { handler: 'GET /files/*', params: { '*': '/x' } });
+        assert.deepEqual(r.match('GET', '/files/x'), {
+          handler: 'GET /files/*',
+          pattern: '/files/*',
+          params: { '*': 'x' },
+        });
+        assert.deepEqual(r.match('GET', '/files/'), {
+          handler: 'GET /files/*',
+          pattern: '/files/*',
+          params: { '*': '' },
+        });
+        assert.deepEqual(r.match('GET', '/files//x'), {
+          handler: 'GET /files/*',
+          pattern: '/files/*',
+          params: { '*': '/x' },
+        });
         assert.equal(handlerOf(r, 'GET', '/files'), null);
         assert.equal(handlerOf(r, 'GET', '/filesx'), null);
       });
@@ -191,8 +217,12 @@ export function routerContract(name: string, factory: RouterFactory): void {
           ['GET', '/api'],
         ]);
         assert.equal(handlerOf(r, 'GET', '/api'), 'GET /api');
-        assert.deepEqual(r.match('GET', '/'), { handler: 'GET /*', params: { '*': '' } });
-        assert.deepEqual(r.match('GET', '/api/x'), { handler: 'GET /*', params: { '*': 'api/x' } });
+        assert.deepEqual(r.match('GET', '/'), { handler: 'GET /*', pattern: '/*', params: { '*': '' } });
+        assert.deepEqual(r.match('GET', '/api/x'), {
+          handler: 'GET /*',
+          pattern: '/*',
+          params: { '*': 'api/x' },
+        });
       });
     });
 
@@ -216,10 +246,15 @@ export function routerContract(name: string, factory: RouterFactory): void {
           ['GET', '/a/:x/d'],
           ['GET', '/a/:x/:y/e'],
         ]);
-        assert.deepEqual(r.match('GET', '/a/b/d'), { handler: 'GET /a/:x/d', params: { x: 'b' } });
+        assert.deepEqual(r.match('GET', '/a/b/d'), {
+          handler: 'GET /a/:x/d',
+          pattern: '/a/:x/d',
+          params: { x: 'b' },
+        });
         assert.equal(handlerOf(r, 'GET', '/a/b/c'), 'GET /a/b/c');
         assert.deepEqual(r.match('GET', '/a/b/c/e'), {
           handler: 'GET /a/:x/:y/e',
+          pattern: '/a/:x/:y/e',
           params: { x: 'b', y: 'c' },
         });
         assert.equal(handlerOf(r, 'GET', '/a/b/c/f'), null);
@@ -230,8 +265,16 @@ export function routerContract(name: string, factory: RouterFactory): void {
           ['GET', '/a/:x/end'],
           ['GET', '/a/*'],
         ]);
-        assert.deepEqual(r.match('GET', '/a/1/end'), { handler: 'GET /a/:x/end', params: { x: '1' } });
-        assert.deepEqual(r.match('GET', '/a/1/other'), { handler: 'GET /a/*', params: { '*': '1/other' } });
+        assert.deepEqual(r.match('GET', '/a/1/end'), {
+          handler: 'GET /a/:x/end',
+          pattern: '/a/:x/end',
+          params: { x: '1' },
+        });
+        assert.deepEqual(r.match('GET', '/a/1/other'), {
+          handler: 'GET /a/*',
+          pattern: '/a/*',
+          params: { '*': '1/other' },
+        });
       });
 
       it('backtracks when the more specific route lacks the method', () => {
@@ -243,9 +286,14 @@ export function routerContract(name: string, factory: RouterFactory): void {
         assert.equal(handlerOf(r, 'GET', '/users/me'), 'GET /users/me');
         assert.deepEqual(r.match('DELETE', '/users/me'), {
           handler: 'DELETE /users/:id',
+          pattern: '/users/:id',
           params: { id: 'me' },
         });
-        assert.deepEqual(r.match('POST', '/users/me'), { handler: 'POST /users/*', params: { '*': 'me' } });
+        assert.deepEqual(r.match('POST', '/users/me'), {
+          handler: 'POST /users/*',
+          pattern: '/users/*',
+          params: { '*': 'me' },
+        });
         assert.equal(handlerOf(r, 'PUT', '/users/me'), null);
       });
 
@@ -254,7 +302,11 @@ export function routerContract(name: string, factory: RouterFactory): void {
           ['GET', '/:a/:b/x'],
           ['GET', '/:a/*'],
         ]);
-        assert.deepEqual(r.match('GET', '/1/2/y'), { handler: 'GET /:a/*', params: { a: '1', '*': '2/y' } });
+        assert.deepEqual(r.match('GET', '/1/2/y'), {
+          handler: 'GET /:a/*',
+          pattern: '/:a/*',
+          params: { a: '1', '*': '2/y' },
+        });
       });
     });
 

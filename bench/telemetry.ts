@@ -1,0 +1,206 @@
+/**
+ * Telemetry overhead benchmark: hello-world requests/s of avx with and without `metrics()` +
+ * `tracing()` (100% sampling, spans exported in OTLP/HTTP JSON to a local sink), against fastify
+ * with and without prom-client (request counter + duration histogram + default metrics) and the
+ * OpenTelemetry SDK (`@opentelemetry/instrumentation-http`, always-on sampler, batch span
+ * processor, OTLP/HTTP exporter to the same sink). Each server runs in its own process pinned to
+ * core 0, wrk pinned to core 1; contenders alternate within each round, and the medians of the
+ * rounds and their ratios are printed. Targets: avx instrumented >= 0.9x avx plain, and >= 2x
+ * fastify instrumented.
+ *
+ *   node dist/bench/telemetry.js        (env: ROUNDS=3 DURATION=5 CONNECTIONS=50)
+ *
+ * Needs `wrk` (Debian package) and `taskset` (util-linux). The same file is the server process:
+ * `node dist/bench/telemetry.js serve <kind> <port> <sinkUrl>`.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+
+const ALL = [
+  'avx',
+  'avx+telemetry',
+  'fastify',
+  'fastify+telemetry',
+  'avx+metrics',
+  'avx+tracing',
+  'avx+noop',
+] as const;
+type Contender = (typeof ALL)[number];
+/**
+ * The four compared by default; `KINDS=avx,avx+noop,avx+metrics,avx+tracing` splits the cost
+ * (`avx+noop`: one middleware that only calls `next()`).
+ */
+const CONTENDERS: Contender[] = (process.env.KINDS?.split(',') as Contender[] | undefined) ?? ALL.slice(0, 4);
+
+async function serve(kind: Contender, port: number, sinkUrl: string): Promise<void> {
+  if (kind.startsWith('avx')) {
+    const { App } = await import('../src/server/app.js');
+    const app = new App();
+    if (kind === 'avx+noop') app.use((_req, next) => next());
+    if (kind === 'avx+telemetry' || kind === 'avx+metrics') {
+      const { metrics } = await import('../src/telemetry/metrics/metrics-middleware.js');
+      app.use(metrics());
+    }
+    if (kind === 'avx+telemetry' || kind === 'avx+tracing') {
+      const { tracing } = await import('../src/telemetry/tracing/tracing-middleware.js');
+      app.use(tracing({ exporter: { url: sinkUrl }, sampleRatio: 1 }));
+    }
+    app.get('/', () => 'hello world');
+    await app.listen({ port, host: '127.0.0.1', keepAliveTimeout: 120_000, headersTimeout: 120_000 });
+  } else {
+    let promClient: typeof import('prom-client') | undefined;
+    if (kind === 'fastify+telemetry') {
+      // The OpenTelemetry SDK must patch node:http before fastify loads it.
+      const { NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
+      const { BatchSpanProcessor, AlwaysOnSampler } = await import('@opentelemetry/sdk-trace-base');
+      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+      const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
+      const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');
+      const provider = new NodeTracerProvider({
+        sampler: new AlwaysOnSampler(),
+        spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: sinkUrl }))],
+      });
+      provider.register();
+      registerInstrumentations({ instrumentations: [new HttpInstrumentation()] });
+      promClient = await import('prom-client');
+      promClient.collectDefaultMetrics();
+    }
+    const { default: Fastify } = await import('fastify');
+    const app = Fastify({ logger: false, keepAliveTimeout: 120_000 });
+    if (promClient !== undefined) {
+      const requests = new promClient.Counter({
+        name: 'http_requests_total',
+        help: 'requests',
+        labelNames: ['method', 'route', 'status_code'],
+      });
+      const duration = new promClient.Histogram({
+        name: 'http_request_duration_seconds',
+        help: 'duration',
+        labelNames: ['method', 'route', 'status_code'],
+      });
+      const starts = new WeakMap<object, number>();
+      app.addHook('onRequest', async (req) => {
+        starts.set(req, performance.now());
+      });
+      app.addHook('onResponse', async (req, reply) => {
+        const labels = {
+          method: req.method,
+          route: req.routeOptions.url ?? '',
+          status_code: reply.statusCode,
+        };
+        requests.inc(labels);
+        duration.observe(labels, (performance.now() - (starts.get(req) ?? 0)) / 1000);
+      });
+      const registry = promClient.register;
+      app.get('/metrics', async (_req, reply) =>
+        reply.type(registry.contentType).send(await registry.metrics()),
+      );
+    }
+    app.get('/', async () => 'hello world');
+    await app.listen({ port, host: '127.0.0.1' });
+  }
+  console.log('ready');
+}
+
+// ------------------------------------------------------------------------------------------------
+// Driver
+
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const DURATION = Number(process.env.DURATION ?? 5);
+const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
+const self = fileURLToPath(import.meta.url);
+let nextPort = 21000 + (process.pid % 1000) * 10;
+
+function startServer(kind: Contender, sinkUrl: string): Promise<{ child: ChildProcess; port: number }> {
+  const port = nextPort++;
+  const child = spawn('taskset', ['-c', '0', process.execPath, self, 'serve', kind, String(port), sinkUrl], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve({ child, port });
+    });
+  });
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+function wrk(port: number, seconds: number): Promise<number> {
+  const args = ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, `http://127.0.0.1:${port}/`];
+  return new Promise((resolve, reject) => {
+    execFile('taskset', args, { maxBuffer: 1 << 20 }, (err, out) => {
+      if (err) return reject(err);
+      const errors = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+      if (errors !== null) return reject(new Error(`wrk saw ${errors[1]} error responses`));
+      resolve(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN));
+    });
+  });
+}
+
+const median = (values: number[]) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function drive(): Promise<void> {
+  // The OTLP sink both instrumented servers export to: accepts and discards.
+  let spansBytes = 0;
+  const sink = createServer((req, res) => {
+    req.on('data', (c: Buffer) => {
+      spansBytes += c.length;
+    });
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const sinkUrl = `http://127.0.0.1:${(sink.address() as { port: number }).port}/v1/traces`;
+  const results = new Map<Contender, number[]>();
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = CONTENDERS.map((_, k) => CONTENDERS[(k + round) % CONTENDERS.length]!);
+    for (const kind of order) {
+      const { child, port } = await startServer(kind, sinkUrl);
+      try {
+        await wrk(port, 1); // warm-up
+        const rps = await wrk(port, DURATION);
+        results.set(kind, [...(results.get(kind) ?? []), rps]);
+        console.log(`round ${round + 1} ${kind}: ${rps.toFixed(0)} req/s`);
+      } finally {
+        await stopServer(child);
+      }
+    }
+  }
+  sink.close();
+  const m = (kind: Contender) => median(results.get(kind) ?? [Number.NaN]);
+  console.log(
+    `\nmedians of ${ROUNDS} rounds, wrk -t1 -c${CONNECTIONS} -d${DURATION}s GET /, server core 0, wrk core 1`,
+  );
+  for (const kind of CONTENDERS) console.log(`${kind.padEnd(18)} ${m(kind).toFixed(0).padStart(8)} req/s`);
+  const avxRatio = m('avx+telemetry') / m('avx');
+  const fastifyRatio = m('fastify+telemetry') / m('fastify');
+  console.log(
+    `avx instrumented / plain:          ${avxRatio.toFixed(3)} (overhead ${((1 - avxRatio) * 100).toFixed(1)}%)`,
+  );
+  console.log(
+    `fastify instrumented / plain:      ${fastifyRatio.toFixed(3)} (overhead ${((1 - fastifyRatio) * 100).toFixed(1)}%)`,
+  );
+  console.log(
+    `avx instrumented / fastify instr.: ${(m('avx+telemetry') / m('fastify+telemetry')).toFixed(2)}x`,
+  );
+  console.log(`span bytes received by the sink: ${spansBytes}`);
+}
+
+if (process.argv[2] === 'serve') {
+  serve(process.argv[3] as Contender, Number(process.argv[4]), process.argv[5]!).catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else {
+  drive().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,188 @@
+/**
+ * The HPACK encoder (RFC 7541 §6): turns a field list into a header block. Each field is sent
+ * as an index when the static or dynamic table holds it, else as a literal whose name is
+ * indexed when possible; strings are Huffman-coded when that is shorter (§5.2).
+ *
+ * Indexing policy (§7.1): sensitive fields are never indexed and marked never-indexed
+ * (§6.2.3) so that intermediaries keep them out of their tables too: `authorization`,
+ * `proxy-authorization`, and `cookie` / `set-cookie` values shorter than 20 octets (§7.1.3:
+ * short values are cheap to guess). Fields that change on every message (`:path`,
+ * `content-length`, `date`, `etag`, ...) are sent without indexing so they do not evict
+ * reusable entries. Table size changes from the peer's SETTINGS are signalled at the start of
+ * the next block (§4.2, §6.3).
+ */
+import { HpackDynamicTable, hpackEntrySize } from './hpack-dynamic-table.js';
+import { encodeHpackInteger } from './hpack-integer.js';
+import {
+  HPACK_STATIC_COUNT,
+  HPACK_STATIC_FIELD_INDEX,
+  HPACK_STATIC_NAME_INDEX,
+} from './hpack-static-table.js';
+import { HuffmanCodec } from './huffman-codec.js';
+
+/** Options of {@link HpackEncoder}. */
+export interface HpackEncoderOptions {
+  /** Dynamic table size to use, in octets (at most the peer's SETTINGS_HEADER_TABLE_SIZE). Default 4096. */
+  maxTableSize?: number;
+  /** Huffman-code strings when shorter. Default true. */
+  huffman?: boolean;
+}
+
+/** Names whose values are not worth indexing (they change per message). */
+const NOT_INDEXED: ReadonlySet<string> = new Set([
+  ':path',
+  'content-length',
+  'date',
+  'etag',
+  'if-modified-since',
+  'if-none-match',
+  'last-modified',
+  'location',
+  'age',
+  'content-range',
+  'expires',
+  'x-request-id',
+]);
+
+/** Names never indexed (RFC 7541 §7.1.3). */
+const NEVER_INDEXED: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization']);
+
+/** Cookie values shorter than this are never indexed (RFC 7541 §7.1.3). */
+const SHORT_COOKIE = 20;
+
+/** An HPACK encoding context (one per connection and direction). */
+export class HpackEncoder {
+  /** The dynamic table (exposed for tests and diagnostics). */
+  readonly table: HpackDynamicTable;
+  private readonly huffman: boolean;
+  /** Our preferred table size (may be lowered by the peer's setting). */
+  private readonly preferredSize: number;
+  /** `name\0value` -> insertion number of its newest copy in the table. */
+  private readonly fieldIndex = new Map<string, number>();
+  /** `name` -> insertion number of its newest entry. */
+  private readonly nameIndex = new Map<string, number>();
+  /** Smallest size set since the last block, and the final one (§4.2), or -1. */
+  private minPendingSize = -1;
+  private pendingSize = -1;
+  private out: Buffer = Buffer.allocUnsafe(1024);
+  private pos = 0;
+
+  constructor(options: HpackEncoderOptions = {}) {
+    this.preferredSize = options.maxTableSize ?? 4096;
+    this.huffman = options.huffman ?? true;
+    this.table = new HpackDynamicTable(this.preferredSize);
+  }
+
+  /**
+   * The peer's SETTINGS_HEADER_TABLE_SIZE changed: use min(it, our preference) from the next
+   * block on, announcing the change there (RFC 7541 §4.2).
+   */
+  setPeerMaxTableSize(size: number): void {
+    const next = Math.min(size, this.preferredSize);
+    if (next === this.table.maxSize && this.pendingSize === -1) return;
+    this.minPendingSize = this.minPendingSize === -1 ? next : Math.min(this.minPendingSize, next);
+    this.pendingSize = next;
+  }
+
+  /**
+   * Encodes the fields `[name0, value0, ...]` (names lowercase, as HTTP/2 requires) and
+   * returns the block. The returned Buffer is a view of an internal buffer, valid until the
+   * next call.
+   */
+  encode(fields: readonly string[]): Buffer {
+    this.pos = 0;
+    if (this.pendingSize !== -1) {
+      if (this.minPendingSize < this.pendingSize) this.writeSizeUpdate(this.minPendingSize);
+      this.writeSizeUpdate(this.pendingSize);
+      this.pendingSize = -1;
+      this.minPendingSize = -1;
+      this.pruneMaps();
+    }
+    for (let i = 0; i + 1 < fields.length; i += 2) this.encodeField(fields[i]!, fields[i + 1]!);
+    return this.out.subarray(0, this.pos);
+  }
+
+  /** Encodes one field into the current block. */
+  encodeField(name: string, value: string): void {
+    this.ensure(12 + 2 * (name.length + value.length));
+    const table = this.table;
+    const key = `${name}\0${value}`;
+    const staticFull = HPACK_STATIC_FIELD_INDEX.get(key);
+    if (staticFull !== undefined) {
+      this.pos = encodeHpackInteger(staticFull, 7, 0x80, this.out, this.pos);
+      return;
+    }
+    const dynFull = this.fieldIndex.get(key);
+    if (dynFull !== undefined) {
+      const index = table.insertCount - dynFull + 1;
+      if (index <= table.length) {
+        this.pos = encodeHpackInteger(HPACK_STATIC_COUNT + index, 7, 0x80, this.out, this.pos);
+        return;
+      }
+      this.fieldIndex.delete(key);
+    }
+    let nameIdx = HPACK_STATIC_NAME_INDEX.get(name) ?? 0;
+    if (nameIdx === 0) {
+      const dynName = this.nameIndex.get(name);
+      if (dynName !== undefined) {
+        const index = table.insertCount - dynName + 1;
+        if (index <= table.length) nameIdx = HPACK_STATIC_COUNT + index;
+        else this.nameIndex.delete(name);
+      }
+    }
+    const never =
+      NEVER_INDEXED.has(name) ||
+      ((name === 'cookie' || name === 'set-cookie') && value.length < SHORT_COOKIE);
+    const index = !never && !NOT_INDEXED.has(name) && hpackEntrySize(name, value) <= (table.maxSize * 3) >> 2;
+    if (index) {
+      // RFC 7541 §6.2.1: literal with incremental indexing.
+      this.pos = encodeHpackInteger(nameIdx, 6, 0x40, this.out, this.pos);
+    } else {
+      // RFC 7541 §6.2.3 never indexed (0001) or §6.2.2 without indexing (0000).
+      this.pos = encodeHpackInteger(nameIdx, 4, never ? 0x10 : 0x00, this.out, this.pos);
+    }
+    if (nameIdx === 0) this.writeString(name);
+    this.writeString(value);
+    if (index) {
+      table.add(name, value);
+      this.fieldIndex.set(key, table.insertCount);
+      this.nameIndex.set(name, table.insertCount);
+      if (this.fieldIndex.size > 4 * table.length + 64) this.pruneMaps();
+    }
+  }
+
+  private writeSizeUpdate(size: number): void {
+    this.ensure(8);
+    this.table.setMaxSize(size);
+    // RFC 7541 §6.3: 001 prefix, 5-bit integer.
+    this.pos = encodeHpackInteger(size, 5, 0x20, this.out, this.pos);
+  }
+
+  /** RFC 7541 §5.2: Huffman when shorter, else raw octets. */
+  private writeString(value: string): void {
+    const raw = value.length;
+    const huff = this.huffman ? HuffmanCodec.encodedLength(value) : raw;
+    if (huff < raw) {
+      this.pos = encodeHpackInteger(huff, 7, 0x80, this.out, this.pos);
+      this.pos = HuffmanCodec.encodeInto(value, this.out, this.pos);
+    } else {
+      this.pos = encodeHpackInteger(raw, 7, 0x00, this.out, this.pos);
+      this.pos += this.out.write(value, this.pos, raw, 'latin1');
+    }
+  }
+
+  /** Drops map entries for evicted fields. */
+  private pruneMaps(): void {
+    const table = this.table;
+    const oldest = table.insertCount - table.length;
+    for (const [k, n] of this.fieldIndex) if (n <= oldest) this.fieldIndex.delete(k);
+    for (const [k, n] of this.nameIndex) if (n <= oldest) this.nameIndex.delete(k);
+  }
+
+  private ensure(extra: number): void {
+    if (this.pos + extra <= this.out.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.pos + extra));
+    this.out.copy(next, 0, 0, this.pos);
+    this.out = next;
+  }
+}

@@ -1,0 +1,577 @@
+/**
+ * The HTTP/2 server driver: owns one socket and one sans-I/O `H2Connection`, turns each
+ * request stream into a protocol-neutral `Request` (protocol 'h2'), runs it through the app,
+ * and writes the result as HEADERS + DATA (+ trailers) within HTTP/2 flow control
+ * (RFC 9113 §5.2, §8.1). Request bodies are fed from DATA frames; when a body's reader falls
+ * behind, the driver stops crediting the peer (no WINDOW_UPDATE), so a slow reader holds at
+ * most one stream window. Responses stream with backpressure from both the peer's windows and
+ * the socket. Shutdown sends GOAWAY (§6.8) and closes once the streams in flight are done.
+ */
+import type { Socket } from 'node:net';
+import { AvxError } from '../core/errors.js';
+import { Headers } from '../core/headers.js';
+import { type BodySource, IncomingBody } from '../core/incoming-body.js';
+import { H2Connection, type H2ConnectionHandler } from '../h2/h2-connection.js';
+import type { H2ConnectionOptions } from '../h2/h2-connection-options.js';
+import type { H2Error } from '../h2/h2-error.js';
+import { H2ErrorCode } from '../h2/h2-error-codes.js';
+import type { H2Stream } from '../h2/h2-stream.js';
+import { httpDate } from '../runtime/http-date.js';
+import type { TimerHandle } from '../runtime/timer-wheel.js';
+import type { App } from './app.js';
+import { Request } from './request.js';
+import { type HandlerResult, Response } from './response.js';
+import type { ServerConfig } from './server-config.js';
+import {
+  connectionCloseChannel,
+  connectionOpenChannel,
+  requestStartChannel,
+  responseFinishChannel,
+} from './server-diagnostics.js';
+
+/** The peer reset the stream or the connection went away before the response was complete. */
+export class H2StreamGoneError extends AvxError {
+  /** RFC 9113 §7 error code of the reset, when there was one. */
+  readonly errorCode: number;
+
+  constructor(errorCode: number) {
+    super(
+      'AVX_H2_STREAM_GONE',
+      `the HTTP/2 stream was closed before the response completed (error ${errorCode})`,
+    );
+    this.errorCode = errorCode;
+  }
+}
+
+/** Fields a response may not carry over HTTP/2 (RFC 9113 §8.2.2). */
+const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+const TEXT = 'text/plain; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
+const BYTES = 'application/octet-stream';
+/** Interval of the housekeeping timer (SETTINGS deadline, stalls, idle), ms. */
+const TICK_MS = 1000;
+
+/** One request stream and its response. */
+class H2Exchange implements BodySource {
+  readonly conn: H2ServerConnection;
+  readonly stream: H2Stream;
+  req!: Request;
+  isHead = false;
+  /** Octets delivered while the body was paused, credited on resume. */
+  held = 0;
+  paused = false;
+  /** The reader gave up: further body bytes are credited and dropped. */
+  discard = false;
+  /** Resolves a response pump waiting for flow-control window. */
+  wake: (() => void) | undefined;
+  closed = false;
+  closeCode = 0;
+  status = 0;
+  bytes = 0;
+
+  constructor(conn: H2ServerConnection, stream: H2Stream) {
+    this.conn = conn;
+    this.stream = stream;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (this.held > 0) {
+      const n = this.held;
+      this.held = 0;
+      this.conn.credit(this, n);
+    }
+  }
+
+  abandon(): void {
+    this.discard = true;
+    this.resume();
+  }
+
+  notify(): void {
+    const wake = this.wake;
+    if (wake !== undefined) {
+      this.wake = undefined;
+      wake();
+    }
+  }
+}
+
+/** An HTTP/2 connection on the server side. */
+export class H2ServerConnection implements H2ConnectionHandler {
+  /** Called once when the connection has closed. */
+  onClose: ((conn: H2ServerConnection) => void) | undefined;
+  readonly secure: boolean;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** The protocol core (exposed for diagnostics and tests). */
+  readonly core: H2Connection;
+
+  private readonly socket: Socket;
+  private readonly app: App;
+  private readonly config: ServerConfig;
+  private closed = false;
+  private closing = false;
+  private readingPaused = false;
+  private timer: TimerHandle | undefined;
+  private idleSince: number;
+  private readonly onDrainBound: () => void;
+  private drainWaiters: (() => void)[] = [];
+
+  constructor(
+    socket: Socket,
+    app: App,
+    config: ServerConfig,
+    secure: boolean,
+    options: { head?: Buffer; prefaceConsumed?: boolean; h2?: H2ConnectionOptions } = {},
+  ) {
+    this.socket = socket;
+    this.app = app;
+    this.config = config;
+    this.secure = secure;
+    this.remoteAddress = socket.remoteAddress ?? '';
+    this.remotePort = socket.remotePort ?? 0;
+    this.core = new H2Connection('server', this, options.h2);
+    const now = config.wheel.now();
+    this.idleSince = now;
+    this.core.start(now, options.prefaceConsumed === true);
+    socket.setNoDelay(true);
+    socket.on('data', this.onSocketData.bind(this));
+    this.onDrainBound = this.onDrain.bind(this);
+    socket.on('drain', this.onDrainBound);
+    socket.on('end', this.onEnd.bind(this));
+    socket.on('error', () => {});
+    socket.on('close', this.onSocketClose.bind(this));
+    this.timer = config.wheel.schedule(TICK_MS, onTick, this);
+    if (connectionOpenChannel.hasSubscribers) {
+      connectionOpenChannel.publish({ socket, protocol: 'h2', secure });
+    }
+    if (options.head !== undefined && options.head.length > 0) this.onSocketData(options.head);
+    else this.flushOut();
+  }
+
+  /** True when no stream is in progress. */
+  get idle(): boolean {
+    return this.core.activeStreams === 0;
+  }
+
+  /** Graceful shutdown: GOAWAY, finish the streams in flight, then close. */
+  shutdown(): void {
+    this.closing = true;
+    this.core.goaway(H2ErrorCode.NO_ERROR);
+    this.flushOut();
+    if (this.idle) this.socket.end();
+  }
+
+  /** Close at once. */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Socket
+
+  private onEnd(): void {
+    this.closing = true;
+    if (this.idle) this.socket.end();
+  }
+
+  private onDrain(): void {
+    if (this.readingPaused) {
+      this.readingPaused = false;
+      this.socket.resume();
+    }
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private onSocketClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) this.config.wheel.cancel(this.timer);
+    const gone = new H2StreamGoneError(H2ErrorCode.CANCEL);
+    for (const stream of this.core.streams.values()) {
+      const ex = stream.data as H2Exchange | undefined;
+      if (ex !== undefined) this.endExchange(ex, H2ErrorCode.CANCEL, gone);
+    }
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+    if (connectionCloseChannel.hasSubscribers) {
+      connectionCloseChannel.publish({ socket: this.socket, protocol: 'h2' });
+    }
+    this.onClose?.(this);
+  }
+
+  /** Writes whatever the core queued. Stops reading when the peer does not read (floods). */
+  flushOut(): void {
+    if (this.closed) return;
+    const chunks = this.core.takeOutgoing();
+    if (chunks.length === 0) return;
+    const socket = this.socket;
+    let ok = true;
+    if (chunks.length === 1) ok = socket.write(chunks[0]!);
+    else {
+      socket.cork();
+      for (const c of chunks) ok = socket.write(c);
+      socket.uncork();
+    }
+    if (!ok && !this.readingPaused) {
+      this.readingPaused = true;
+      socket.pause();
+    }
+  }
+
+  /** @internal Housekeeping tick. */
+  tick(): void {
+    if (this.closed) return;
+    const now = this.config.wheel.now();
+    this.core.tick(now);
+    if (this.core.activeStreams > 0) this.idleSince = now;
+    else if (
+      this.config.keepAliveTimeout > 0 &&
+      now - this.idleSince > Math.max(this.config.keepAliveTimeout, 30000) &&
+      !this.closing
+    ) {
+      // An idle HTTP/2 connection is closed gracefully (browsers reconnect when needed).
+      this.shutdown();
+    }
+    this.flushOut();
+    if (this.timer !== undefined && !this.closed) this.config.wheel.reschedule(this.timer, TICK_MS);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // H2ConnectionHandler
+
+  onHeaders(stream: H2Stream, fields: string[], endStream: boolean, trailers: boolean): void {
+    if (trailers) {
+      const ex = stream.data as H2Exchange | undefined;
+      if (ex !== undefined && !ex.discard) ex.req.body.end(fields);
+      return;
+    }
+    const ex = new H2Exchange(this, stream);
+    stream.data = ex;
+    let method = '';
+    let path = '';
+    let authority: string | undefined;
+    const regular: string[] = [];
+    let cookie: string | undefined;
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = fields[i]!;
+      const value = fields[i + 1]!;
+      if (name.charCodeAt(0) === 0x3a) {
+        if (name === ':method') method = value;
+        else if (name === ':path') path = value;
+        else if (name === ':authority') authority = value;
+      } else if (name === 'cookie') {
+        // RFC 9113 §8.2.3: cookie crumbs are joined with "; ".
+        cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+      } else {
+        regular.push(name, value);
+      }
+    }
+    if (cookie !== undefined) regular.push('cookie', cookie);
+    if (method === 'CONNECT') path = authority ?? '';
+    const body = endStream
+      ? IncomingBody.empty()
+      : new IncomingBody({
+          limit: this.app.bodyLimit,
+          source: ex,
+          expectedLength: stream.expectedLength >= 0 ? stream.expectedLength : undefined,
+        });
+    const req = new Request({
+      method,
+      target: path,
+      headers: Headers.fromFlat(regular, { trusted: true }),
+      body,
+      protocol: 'h2',
+      connection: this,
+      authority,
+    });
+    ex.req = req;
+    ex.isHead = method === 'HEAD';
+    if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: req });
+    let result: HandlerResult | Promise<HandlerResult>;
+    try {
+      result = this.app.dispatch(req);
+    } catch (err) {
+      result = new Response(`${String(err)}\n`, { status: 500, headers: { 'content-type': TEXT } });
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (value) => this.respond(ex, value),
+        (err) =>
+          this.respond(
+            ex,
+            new Response(`${String(err)}\n`, { status: 500, headers: { 'content-type': TEXT } }),
+          ),
+      );
+    } else {
+      this.respond(ex, result);
+    }
+  }
+
+  private onSocketData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.core.receive(chunk, this.config.wheel.now());
+    this.flushOut();
+  }
+
+  onData(stream: H2Stream, data: Buffer, endStream: boolean): void {
+    const ex = stream.data as H2Exchange | undefined;
+    if (ex === undefined) return;
+    const n = data.length;
+    const body = ex.req.body;
+    if (n > 0) {
+      if (ex.discard || body.settled || !body.push(data)) {
+        ex.discard = true;
+        this.core.consume(stream, n);
+      } else if (ex.paused) {
+        ex.held += n;
+      } else {
+        this.core.consume(stream, n);
+      }
+    }
+    if (endStream && !ex.discard) body.end();
+  }
+
+  onStreamClosed(stream: H2Stream, errorCode: number, byPeer: boolean): void {
+    const ex = stream.data as H2Exchange | undefined;
+    if (ex === undefined) return;
+    if (errorCode === H2ErrorCode.NO_ERROR && !byPeer) {
+      ex.closed = true;
+      ex.notify();
+      this.afterStream();
+      return;
+    }
+    this.endExchange(ex, errorCode, new H2StreamGoneError(errorCode));
+    this.afterStream();
+  }
+
+  onStreamWritable(stream: H2Stream): void {
+    (stream.data as H2Exchange | undefined)?.notify();
+  }
+
+  onGoaway(): void {
+    this.closing = true;
+    if (this.idle) this.socket.end();
+  }
+
+  onConnectionError(_error: H2Error): void {
+    this.closing = true;
+    this.flushOut();
+    this.socket.end();
+    // A peer that ignores our GOAWAY does not keep the socket.
+    this.config.wheel.schedule(1000, destroySocket, this.socket);
+  }
+
+  /** @internal Credits body octets back to the peer (called when a paused body resumes). */
+  credit(ex: H2Exchange, n: number): void {
+    if (this.closed) return;
+    this.core.consume(ex.stream, n);
+    this.flushOut();
+  }
+
+  private endExchange(ex: H2Exchange, code: number, error: Error): void {
+    if (ex.closed) return;
+    ex.closed = true;
+    ex.closeCode = code;
+    ex.req.markAborted(error);
+    ex.notify();
+  }
+
+  private afterStream(): void {
+    if (this.closing && this.idle) {
+      this.flushOut();
+      this.socket.end();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Responses
+
+  private respond(ex: H2Exchange, result: HandlerResult): void {
+    if (ex.closed || this.closed) return;
+    const stream = ex.stream;
+    const res = result instanceof Response ? result : undefined;
+    let status = res !== undefined ? res.status : result === null || result === undefined ? 204 : 200;
+    // An informational or invalid status cannot be a final response (RFC 9110 §15.2).
+    if (!Number.isInteger(status) || status < 200 || status > 999) status = 500;
+    ex.status = status;
+    const fields: string[] = [':status', String(status)];
+    let hasDate = false;
+    let hasType = false;
+    if (res?.hasHeaders) {
+      const headers = res.headers;
+      for (let i = 0; i < headers.size; i++) {
+        const name = headers.nameAt(i)!.toLowerCase();
+        if (CONNECTION_SPECIFIC.has(name) || name === 'content-length') continue;
+        if (name === 'date') hasDate = true;
+        else if (name === 'content-type') hasType = true;
+        fields.push(name, headers.valueAt(i)!);
+      }
+    }
+    if (!hasDate) fields.push('date', httpDate());
+    let body: unknown = res !== undefined ? res.body : result;
+    if (res === undefined && !hasType && body !== null && body !== undefined) {
+      if (typeof body === 'string') fields.push('content-type', TEXT);
+      else if (body instanceof Uint8Array) fields.push('content-type', BYTES);
+      else if (typeof body === 'object' && isAsyncIterable(body)) fields.push('content-type', BYTES);
+      else {
+        fields.push('content-type', JSON_TYPE);
+        body = JSON.stringify(body);
+      }
+    } else if (res === undefined && (body === null || body === undefined)) {
+      body = null;
+    }
+    // RFC 9110 §6.4.1: 204 and 304 never have content; HEAD responses send none.
+    const noContent = status === 204 || status === 304;
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      const bytes = typeof body === 'string' ? Buffer.from(body) : toBuffer(body);
+      if (!noContent) fields.push('content-length', String(bytes.length));
+      if (ex.isHead || noContent || bytes.length === 0) {
+        this.core.sendHeaders(stream, fields, true);
+      } else {
+        this.core.sendHeaders(stream, fields, false);
+        ex.bytes = bytes.length;
+        this.core.sendData(stream, bytes, true);
+      }
+      this.flushOut();
+      this.finish(ex);
+      return;
+    }
+    if (body === null || body === undefined || noContent) {
+      if (!noContent && res !== undefined && res.trailers === undefined) fields.push('content-length', '0');
+      if (res?.trailers !== undefined && res.trailers.size > 0 && !noContent) {
+        this.core.sendHeaders(stream, fields, false);
+        this.core.sendTrailers(stream, trailerFields(res.trailers));
+      } else {
+        this.core.sendHeaders(stream, fields, true);
+      }
+      if (body !== null && body !== undefined) closeIterable(body as AsyncIterable<unknown>);
+      this.flushOut();
+      this.finish(ex);
+      return;
+    }
+    if (ex.isHead) {
+      closeIterable(body as AsyncIterable<unknown>);
+      this.core.sendHeaders(stream, fields, true);
+      this.flushOut();
+      this.finish(ex);
+      return;
+    }
+    const length = res?.hasHeaders ? res.headers.get('content-length') : undefined;
+    if (length !== undefined && /^\d+$/.test(length)) fields.push('content-length', length);
+    this.core.sendHeaders(stream, fields, false);
+    this.flushOut();
+    this.pump(ex, body as AsyncIterable<Uint8Array | string>, res).then(
+      () => this.finish(ex),
+      (err: unknown) => {
+        if (!ex.closed) this.core.resetStream(stream, H2ErrorCode.INTERNAL_ERROR);
+        this.flushOut();
+        this.finish(ex, err);
+      },
+    );
+  }
+
+  private async pump(
+    ex: H2Exchange,
+    body: AsyncIterable<Uint8Array | string>,
+    res: Response | undefined,
+  ): Promise<void> {
+    const iterator = body[Symbol.asyncIterator]();
+    const stream = ex.stream;
+    try {
+      for (;;) {
+        if (ex.closed) throw new H2StreamGoneError(ex.closeCode);
+        const step = await iterator.next();
+        if (step.done) break;
+        if (ex.closed) throw new H2StreamGoneError(ex.closeCode);
+        const value = step.value;
+        const chunk = typeof value === 'string' ? Buffer.from(value) : toBuffer(value);
+        if (chunk.length === 0) continue;
+        ex.bytes += chunk.length;
+        const more = this.core.sendData(stream, chunk, false);
+        this.flushOut();
+        if (!more) await this.waitWritable(ex);
+        if (this.socket.writableNeedDrain) await this.waitDrain();
+      }
+      if (ex.closed) throw new H2StreamGoneError(ex.closeCode);
+      const trailers = res?.trailers;
+      if (trailers !== undefined && trailers.size > 0)
+        this.core.sendTrailers(stream, trailerFields(trailers));
+      else this.core.sendData(stream, Buffer.alloc(0), true);
+      this.flushOut();
+    } catch (err) {
+      await iterator.return?.();
+      throw err;
+    }
+  }
+
+  private waitWritable(ex: H2Exchange): Promise<void> {
+    if (ex.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      ex.wake = resolve;
+    });
+  }
+
+  private waitDrain(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private finish(ex: H2Exchange, error?: unknown): void {
+    if (responseFinishChannel.hasSubscribers) {
+      responseFinishChannel.publish({ request: ex.req, status: ex.status, bytes: ex.bytes, error });
+    }
+    // The response is out: a request body nobody read is no longer wanted.
+    const body = ex.req.body;
+    if (!body.settled && !body.used) {
+      ex.discard = true;
+      ex.resume();
+    }
+  }
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy();
+}
+
+function onTick(conn: H2ServerConnection): void {
+  conn.tick();
+}
+
+function trailerFields(trailers: Headers): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < trailers.size; i++) {
+    const name = trailers.nameAt(i)!.toLowerCase();
+    if (!CONNECTION_SPECIFIC.has(name)) out.push(name, trailers.valueAt(i)!);
+  }
+  return out;
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function isAsyncIterable(value: object): value is AsyncIterable<Uint8Array | string> {
+  return typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+}
+
+function closeIterable(body: AsyncIterable<unknown>): void {
+  if (typeof body !== 'object' || body === null || !isAsyncIterable(body)) return;
+  const iterator = body[Symbol.asyncIterator]();
+  iterator.return?.()?.catch(() => {});
+}

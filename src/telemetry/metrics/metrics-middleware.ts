@@ -1,0 +1,103 @@
+/**
+ * `metrics()`: the one-line way to instrument an app. `app.use(metrics())` counts every request
+ * the app serves (server instruments: by method, route template and status class, with duration
+ * and size histograms), the process's client requests and pools, process and runtime statistics,
+ * and answers `GET /metrics` with the registry:
+ * - Prometheus text format 0.0.4 by default,
+ * - OpenMetrics 1.0.0 when `Accept` prefers `application/openmetrics-text` (as a Prometheus
+ *   server's scrape does),
+ * - a JSON snapshot for `Accept: application/json` or `?format=json`.
+ *
+ * The middleware itself allocates nothing per request: it notes the start time on the request
+ * and returns `next()`; the sample is recorded when the server publishes the response's end.
+ */
+import type { Middleware, Next } from '../../server/handler.js';
+import type { Request } from '../../server/request.js';
+import { Response } from '../../server/response.js';
+import { ClientMetrics, type ClientMetricsOptions, type PoolStatsSource } from './client-metrics.js';
+import { negotiateExposition } from './exposition-negotiation.js';
+import { MetricsRegistry } from './metrics-registry.js';
+import { ProcessMetrics, type ProcessMetricsOptions } from './process-metrics.js';
+import { ServerMetrics, type ServerMetricsOptions } from './server-metrics.js';
+import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_TEXT_CONTENT_TYPE } from './text-exposition.js';
+
+/** Options of {@link metrics}. */
+export interface MetricsOptions {
+  /** The path that serves the exposition (GET and HEAD). Default `'/metrics'`. */
+  path?: string;
+  /** The registry to record into and expose. Default: a new {@link MetricsRegistry}. */
+  registry?: MetricsRegistry;
+  /** Server request and connection instruments, or `false`. Default: on. */
+  server?: ServerMetricsOptions | boolean;
+  /** Client request, connection and pool instruments, or `false`. Default: on. */
+  client?: ClientMetricsOptions | boolean;
+  /** Clients whose pools `http_client_pool_connections` reports. Default: none. */
+  clients?: PoolStatsSource[];
+  /** Process, heap, event-loop and GC instruments, or `false`. Default: on. */
+  process?: ProcessMetricsOptions | boolean;
+}
+
+/** The middleware {@link metrics} returns, with its instruments. */
+export interface MetricsMiddleware extends Middleware {
+  readonly registry: MetricsRegistry;
+  readonly server: ServerMetrics | undefined;
+  readonly client: ClientMetrics | undefined;
+  readonly process: ProcessMetrics | undefined;
+  /** Stops listening to lifecycle events and the process monitors. */
+  close(): void;
+}
+
+/** Instruments an app and serves its metrics (see the file comment). */
+export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
+  const path = options.path ?? '/metrics';
+  const registry = options.registry ?? new MetricsRegistry();
+  const server =
+    options.server === false
+      ? undefined
+      : new ServerMetrics(registry, typeof options.server === 'object' ? options.server : {});
+  const client =
+    options.client === false
+      ? undefined
+      : new ClientMetrics(registry, typeof options.client === 'object' ? options.client : {});
+  for (const c of options.clients ?? []) client?.observe(c);
+  const processMetrics =
+    options.process === false
+      ? undefined
+      : new ProcessMetrics(registry, typeof options.process === 'object' ? options.process : {});
+
+  const middleware = (req: Request, next: Next): Response | Promise<Response> => {
+    server?.begin(req);
+    if (req.path === path && (req.method === 'GET' || req.method === 'HEAD')) {
+      req.route = path;
+      return expositionResponse(registry, req);
+    }
+    return next();
+  };
+  return Object.assign(middleware, {
+    registry,
+    server,
+    client,
+    process: processMetrics,
+    close(): void {
+      server?.close();
+      client?.close();
+      processMetrics?.close();
+    },
+  });
+}
+
+/** The registry as the response to a scrape, in the negotiated format. */
+export function expositionResponse(registry: MetricsRegistry, req: Request): Response {
+  const format = req.query.get('format') === 'json' ? 'json' : negotiateExposition(req.headers.get('accept'));
+  if (format === 'json') {
+    return Response.json(registry.snapshot(), { headers: { vary: 'Accept' } });
+  }
+  const body = registry.exposition(format);
+  return new Response(body, {
+    headers: {
+      'content-type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_TEXT_CONTENT_TYPE,
+      vary: 'Accept',
+      'cache-control': 'no-store',
+    },
+  });
+}

@@ -1,0 +1,175 @@
+/**
+ * The built-in server instruments, fed by the server's `node:diagnostics_channel` events
+ * (src/server/server-diagnostics.ts):
+ * - `http_server_requests_total{method,route,status_class}` (counter)
+ * - `http_server_request_duration_seconds{method,route,status_class}` (histogram)
+ * - `http_server_request_size_bytes{method,route}`, `http_server_response_size_bytes{method,route}`
+ * - `http_server_active_connections{protocol}` (gauge; every server of the process)
+ * The route label is the route template (`/users/:id`, never the raw path), `(unmatched)` when no
+ * route matched; methods outside RFC 9110 are `_OTHER` (OTel HTTP semconv).
+ *
+ * A request is counted only when the `metrics()` middleware of this instance marked it (its start
+ * time under {@link ServerMetrics.startKey} in `req.locals`), so several apps in one process keep
+ * their own counts. Recording resolves the series through two Map lookups and an array index:
+ * no allocation once the (method, route) pair has been seen.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
+import type { Request } from '../../server/request.js';
+import { methodLabel, statusClassLabel, UNMATCHED_ROUTE } from '../http-label-values.js';
+import type { CounterSeries } from './counter.js';
+import type { Gauge } from './gauge.js';
+import { BYTE_SIZE_BUCKETS, DEFAULT_BUCKETS, type Histogram, type HistogramSeries } from './histogram.js';
+import type { MetricsRegistry } from './metrics-registry.js';
+
+/** Options of the server instruments. */
+export interface ServerMetricsOptions {
+  /** Buckets of the duration histogram, in seconds. Default {@link DEFAULT_BUCKETS}. */
+  durationBuckets?: readonly number[];
+  /** Buckets of the size histograms, in bytes. Default {@link BYTE_SIZE_BUCKETS}. */
+  sizeBuckets?: readonly number[];
+  /** Most series per metric. Default 1000. */
+  maxSeries?: number;
+}
+
+/** The series of one (method, route, status class). */
+interface StatusSeries {
+  requests: CounterSeries;
+  duration: HistogramSeries;
+}
+
+/** The series of one (method, route). */
+class RouteSeries {
+  readonly byClass: (StatusSeries | undefined)[] = [
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+    undefined,
+  ];
+  constructor(
+    readonly requestSize: HistogramSeries,
+    readonly responseSize: HistogramSeries,
+  ) {}
+}
+
+interface FinishMessage {
+  request: Request;
+  status: number;
+  bytes: number;
+}
+
+interface ConnectionMessage {
+  protocol: string;
+}
+
+/** Server request and connection instruments in a registry. */
+export class ServerMetrics {
+  /** The `req.locals` key under which the middleware stores the start time (ms). */
+  readonly startKey: symbol = Symbol('avx.metrics.start');
+  readonly requests;
+  readonly duration: Histogram;
+  readonly requestSize: Histogram;
+  readonly responseSize: Histogram;
+  readonly activeConnections: Gauge;
+  private readonly table = new Map<string, Map<string, RouteSeries>>();
+  private readonly onFinish = (message: unknown) => this.record(message as FinishMessage);
+  private readonly onOpen = (message: unknown) =>
+    this.activeConnections.child((message as ConnectionMessage).protocol).inc();
+  private readonly onClose = (message: unknown) =>
+    this.activeConnections.child((message as ConnectionMessage).protocol).dec();
+
+  constructor(registry: MetricsRegistry, options: ServerMetricsOptions = {}) {
+    const maxSeries = options.maxSeries ?? 1000;
+    this.requests = registry.counter({
+      name: 'http_server_requests_total',
+      help: 'HTTP requests answered, by method, route template and status class',
+      labelNames: ['method', 'route', 'status_class'],
+      maxSeries,
+    });
+    this.duration = registry.histogram({
+      name: 'http_server_request_duration_seconds',
+      help: 'Time from the request head to the last byte of the response, in seconds',
+      labelNames: ['method', 'route', 'status_class'],
+      buckets: options.durationBuckets ?? DEFAULT_BUCKETS,
+      maxSeries,
+    });
+    const sizeBuckets = options.sizeBuckets ?? BYTE_SIZE_BUCKETS;
+    this.requestSize = registry.histogram({
+      name: 'http_server_request_size_bytes',
+      help: 'Request body sizes, in bytes',
+      labelNames: ['method', 'route'],
+      buckets: sizeBuckets,
+      maxSeries,
+    });
+    this.responseSize = registry.histogram({
+      name: 'http_server_response_size_bytes',
+      help: 'Response body sizes, in bytes',
+      labelNames: ['method', 'route'],
+      buckets: sizeBuckets,
+      maxSeries,
+    });
+    this.activeConnections = registry.gauge({
+      name: 'http_server_active_connections',
+      help: 'Open server connections, by protocol',
+      labelNames: ['protocol'],
+    });
+    subscribe('avx:server:response:finish', this.onFinish);
+    subscribe('avx:server:connection:open', this.onOpen);
+    subscribe('avx:server:connection:close', this.onClose);
+  }
+
+  /** Stops listening to the server's events. */
+  close(): void {
+    unsubscribe('avx:server:response:finish', this.onFinish);
+    unsubscribe('avx:server:connection:open', this.onOpen);
+    unsubscribe('avx:server:connection:close', this.onClose);
+  }
+
+  /** Marks `req` as one of ours and notes its start (called by the middleware). */
+  begin(req: Request): void {
+    (req.locals as Record<symbol, unknown>)[this.startKey] = performance.now();
+  }
+
+  /** Records one finished request (a `avx:server:response:finish` message). */
+  record(message: FinishMessage): void {
+    const req = message.request;
+    const start = (req.locals as Record<symbol, unknown>)[this.startKey];
+    if (typeof start !== 'number') return;
+    const seconds = (performance.now() - start) / 1000;
+    const method = methodLabel(req.method);
+    const route = req.route ?? UNMATCHED_ROUTE;
+    let byRoute = this.table.get(method);
+    if (byRoute === undefined) {
+      byRoute = new Map();
+      this.table.set(method, byRoute);
+    }
+    let series = byRoute.get(route);
+    if (series === undefined) {
+      series = new RouteSeries(this.requestSize.child(method, route), this.responseSize.child(method, route));
+      byRoute.set(route, series);
+    }
+    const status = message.status;
+    const c = status >= 100 && status < 600 ? (status / 100) | 0 : 0;
+    let byStatus = series.byClass[c];
+    if (byStatus === undefined) {
+      const statusClass = statusClassLabel(status);
+      byStatus = {
+        requests: this.requests.child(method, route, statusClass),
+        duration: this.duration.child(method, route, statusClass),
+      };
+      series.byClass[c] = byStatus;
+    }
+    byStatus.requests.inc();
+    byStatus.duration.observe(seconds);
+    // Bytes received; a body the handler left unread counts with its declared Content-Length.
+    let received = req.body.receivedBytes;
+    if (received === 0) {
+      const declared = req.headers.get('content-length');
+      if (declared !== undefined) received = Number(declared) || 0;
+    }
+    series.requestSize.observe(received);
+    if (message.bytes >= 0) series.responseSize.observe(message.bytes);
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * OtlpHttpExporter: sends ended spans to an OpenTelemetry collector over OTLP/HTTP with the JSON
+ * encoding (`POST {url}`, default path `/v1/traces`, `content-type: application/json`;
+ * OpenTelemetry Protocol spec "OTLP/HTTP"). Spans wait in a bounded queue and leave in batches
+ * (when a batch is full, or every `scheduleDelay`); a full queue drops new spans. A failed
+ * export is retried with exponential backoff and jitter when the failure is retryable (network
+ * errors, 429, 502, 503, 504, honouring `Retry-After`; OTLP/HTTP "Failures"), up to
+ * `maxRetries`, after which its spans count as dropped. Counters: exported, dropped because the
+ * queue was full, dropped after failed exports.
+ */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { AvxError } from '../../core/errors.js';
+import { VERSION } from '../../version.js';
+import { encodeExportTraceRequest, type ResourceAttributes } from './otlp-json-encoding.js';
+import type { Span, SpanSink } from './span.js';
+
+/** Options of {@link OtlpHttpExporter}. */
+export interface OtlpExporterOptions {
+  /** The collector's traces endpoint. Default `'http://127.0.0.1:4318/v1/traces'`. */
+  url?: string | URL;
+  /** Extra header fields (authentication). Default: none. */
+  headers?: Record<string, string>;
+  /** Resource attributes. Default: `{ 'service.name': 'avx-http' }` plus `telemetry.sdk.*`. */
+  resource?: ResourceAttributes;
+  /** Most spans waiting; more are dropped. Default 2048. */
+  maxQueueSize?: number;
+  /** Most spans per export request. Default 512. */
+  maxBatchSize?: number;
+  /** Longest wait before a partial batch is sent, in ms. Default 1000. */
+  scheduleDelay?: number;
+  /** Timeout of one export request, in ms. Default 10000. */
+  timeout?: number;
+  /** Retries of a failed export. Default 5. */
+  maxRetries?: number;
+  /** First retry delay, in ms; doubles per retry (with jitter). Default 500. */
+  initialBackoff?: number;
+  /** Longest retry delay, in ms. Default 5000. */
+  maxBackoff?: number;
+}
+
+/** An export request failed for good. */
+export class OtlpExportError extends AvxError {
+  /** The HTTP status, or 0 for a network failure. */
+  readonly status: number;
+  readonly retryable: boolean;
+  /** Retry-After in ms, when the collector sent one. */
+  readonly retryAfter: number | undefined;
+
+  constructor(status: number, retryable: boolean, message: string, retryAfter?: number, cause?: unknown) {
+    super('AVX_OTLP_EXPORT_FAILED', message, { cause });
+    this.status = status;
+    this.retryable = retryable;
+    this.retryAfter = retryAfter;
+  }
+}
+
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+
+/** Batching OTLP/HTTP JSON span exporter. */
+export class OtlpHttpExporter implements SpanSink {
+  readonly url: URL;
+  /** Spans the collector accepted. */
+  exportedSpans = 0;
+  /** Spans dropped because the queue was full. */
+  droppedQueueFull = 0;
+  /** Spans dropped because their export failed after retries. */
+  droppedExportFailed = 0;
+  /** Export requests that failed (each retry counts). */
+  failedRequests = 0;
+
+  private readonly headers: Record<string, string>;
+  private readonly resource: ResourceAttributes;
+  private readonly maxQueueSize: number;
+  private readonly maxBatchSize: number;
+  private readonly scheduleDelay: number;
+  private readonly timeout: number;
+  private readonly maxRetries: number;
+  private readonly initialBackoff: number;
+  private readonly maxBackoff: number;
+  private queue: Span[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+  private shutDown = false;
+
+  constructor(options: OtlpExporterOptions = {}) {
+    this.url = new URL(options.url ?? 'http://127.0.0.1:4318/v1/traces');
+    this.headers = options.headers ?? {};
+    this.resource = {
+      'service.name': 'avx-http',
+      'telemetry.sdk.name': 'avx-http',
+      'telemetry.sdk.language': 'nodejs',
+      'telemetry.sdk.version': VERSION,
+      ...options.resource,
+    };
+    this.maxQueueSize = options.maxQueueSize ?? 2048;
+    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 512);
+    this.scheduleDelay = options.scheduleDelay ?? 1000;
+    this.timeout = options.timeout ?? 10_000;
+    this.maxRetries = options.maxRetries ?? 5;
+    this.initialBackoff = options.initialBackoff ?? 500;
+    this.maxBackoff = options.maxBackoff ?? 5000;
+  }
+
+  /** Spans waiting to be sent. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  /** Queues an ended span (SpanSink). */
+  onEnd(span: Span): void {
+    if (this.shutDown || this.queue.length >= this.maxQueueSize) {
+      this.droppedQueueFull++;
+      return;
+    }
+    this.queue.push(span);
+    if (this.queue.length >= this.maxBatchSize) this.sendBatch();
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(this.onTimer, this.scheduleDelay);
+      this.timer.unref();
+    }
+  }
+
+  /** Sends everything queued and resolves once every export in flight has settled. */
+  async flush(): Promise<void> {
+    while (this.queue.length > 0) this.sendBatch();
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Flushes, then refuses further spans. */
+  async shutdown(): Promise<void> {
+    await this.flush();
+    this.shutDown = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    if (this.queue.length > 0) this.sendBatch();
+  };
+
+  private sendBatch(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const batch =
+      this.queue.length <= this.maxBatchSize ? this.queue : this.queue.slice(0, this.maxBatchSize);
+    this.queue = this.queue.length <= this.maxBatchSize ? [] : this.queue.slice(this.maxBatchSize);
+    if (this.queue.length > 0 && this.timer === undefined) {
+      this.timer = setTimeout(this.onTimer, 0);
+      this.timer.unref();
+    }
+    const body = JSON.stringify(
+      encodeExportTraceRequest(batch, this.resource, { name: 'avx-http', version: VERSION }),
+    );
+    const job = this.exportWithRetry(body, batch.length).finally(() => this.inFlight.delete(job));
+    this.inFlight.add(job);
+  }
+
+  private async exportWithRetry(body: string, count: number): Promise<void> {
+    let delay = this.initialBackoff;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.post(body);
+        this.exportedSpans += count;
+        return;
+      } catch (err) {
+        this.failedRequests++;
+        const e = err as OtlpExportError;
+        if (!e.retryable || attempt >= this.maxRetries) {
+          this.droppedExportFailed += count;
+          return;
+        }
+        const wait = e.retryAfter ?? delay * (0.5 + Math.random() / 2);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(wait, this.maxBackoff)).unref());
+        delay = Math.min(delay * 2, this.maxBackoff);
+      }
+    }
+  }
+
+  /** One POST of an export request body. */
+  private post(body: string): Promise<void> {
+    const url = this.url;
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const req = send(
+        url,
+        {
+          method: 'POST',
+          headers: {
+            ...this.headers,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+          },
+          timeout: this.timeout,
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) {
+              resolve();
+              return;
+            }
+            const after = Number(res.headers['retry-after']);
+            reject(
+              new OtlpExportError(
+                status,
+                RETRYABLE_STATUS.has(status),
+                `the collector answered ${status}`,
+                Number.isFinite(after) && after >= 0 ? after * 1000 : undefined,
+              ),
+            );
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('export timed out')));
+      req.on('error', (err) =>
+        reject(new OtlpExportError(0, true, `export request failed: ${err.message}`, undefined, err)),
+      );
+      req.end(body);
+    });
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Tracer: starts spans. A new span is the child of the given parent context (or a root with a
+ * fresh 128-bit trace id), gets a fresh 64-bit span id, and is sampled per the tracer's
+ * {@link Sampler} (default: parent-based, 100% for roots). Sampled spans go to the sink (the
+ * exporter) when they end.
+ */
+import { parentBasedSampler, ratioSampler, type Sampler } from './sampler.js';
+import { Span, type SpanKind, type SpanSink } from './span.js';
+import { newSpanId, newTraceId } from './trace-ids.js';
+import type { SpanContext } from './w3c-trace-context.js';
+
+/** A source of spans. */
+export class Tracer {
+  readonly sampler: Sampler;
+  readonly sink: SpanSink | undefined;
+
+  /**
+   * @param sink where ended, sampled spans go (default: none, spans only propagate)
+   * @param sampler the head sampler (default: parent-based, always-on for roots)
+   */
+  constructor(sink?: SpanSink, sampler: Sampler = parentBasedSampler(ratioSampler(1))) {
+    this.sink = sink;
+    this.sampler = sampler;
+  }
+
+  /** Starts a span; `parent` undefined starts a new trace. */
+  startSpan(name: string, kind: SpanKind, parent: SpanContext | undefined, startTime?: number): Span {
+    const traceId = parent?.traceId ?? newTraceId();
+    const sampled = this.sampler.shouldSample(parent, traceId);
+    return new Span(name, kind, traceId, newSpanId(), parent, sampled, this.sink, startTime);
+  }
+}
+
+let processTracer: Tracer | undefined;
+
+/** The tracer `tracing()` installed last, used by clients created with `tracing: true`. */
+export function defaultTracer(): Tracer | undefined {
+  return processTracer;
+}
+
+/** Sets (or clears) the process's default tracer. */
+export function setDefaultTracer(tracer: Tracer | undefined): void {
+  processTracer = tracer;
+}

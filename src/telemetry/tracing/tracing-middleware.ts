@@ -1,0 +1,183 @@
+/**
+ * `tracing()`: server tracing as app middleware. For every request it extracts the caller's
+ * context from `traceparent` / `tracestate` (W3C Trace Context §3.2, §3.3; an invalid one starts
+ * a new trace), starts a SERVER span (sampled per the head sampler), and runs the rest of the
+ * middleware chain and the handler inside it (AsyncLocalStorage), so that client requests made
+ * while handling become its children. The span ends when the server publishes the end of the
+ * response (`avx:server:response:finish`), with the OpenTelemetry HTTP semantic-convention
+ * attributes (see http-span-attributes.ts) and `error.type` for 5xx responses. Ended, sampled
+ * spans are exported in OTLP/HTTP JSON ({@link OtlpHttpExporter}).
+ *
+ * It installs its tracer as the process default, which clients created with `tracing: true`
+ * use to record their spans.
+ */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Middleware, Next } from '../../server/handler.js';
+import type { Request } from '../../server/request.js';
+import type { Response } from '../../server/response.js';
+import { methodLabel } from '../http-label-values.js';
+import type { MetricsRegistry } from '../metrics/metrics-registry.js';
+import {
+  ATTR_CLIENT_ADDRESS,
+  ATTR_ERROR_TYPE,
+  ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
+  ATTR_HTTP_RESPONSE_STATUS_CODE,
+  ATTR_HTTP_ROUTE,
+  ATTR_NETWORK_PROTOCOL_VERSION,
+  ATTR_SERVER_ADDRESS,
+  ATTR_SERVER_PORT,
+  ATTR_URL_PATH,
+  ATTR_URL_QUERY,
+  ATTR_URL_SCHEME,
+  ATTR_USER_AGENT_ORIGINAL,
+} from './http-span-attributes.js';
+import { type OtlpExporterOptions, OtlpHttpExporter } from './otlp-http-exporter.js';
+import { parentBasedSampler, ratioSampler, type Sampler } from './sampler.js';
+import { type Span, SpanKind, type SpanSink, SpanStatusCode } from './span.js';
+import { activeSpanStorage } from './trace-context-storage.js';
+import { setDefaultTracer, Tracer } from './tracer.js';
+import { parseTraceparent } from './w3c-trace-context.js';
+import './client-tracing-policy.js';
+
+/** Options of {@link tracing}. */
+export interface TracingOptions {
+  /**
+   * Where spans go: OTLP/HTTP JSON exporter options, or any {@link SpanSink}. Default: an
+   * exporter to `http://127.0.0.1:4318/v1/traces`.
+   */
+  exporter?: OtlpExporterOptions | SpanSink;
+  /** Fraction of new traces sampled, 0..1 (parent-based: callers' decisions are kept). Default 1. */
+  sampleRatio?: number;
+  /** A sampler replacing `sampleRatio`. Default: `parentBasedSampler(ratioSampler(sampleRatio))`. */
+  sampler?: Sampler;
+  /** Trust an incoming `traceparent`. Default true; false makes every request a new trace. */
+  extract?: boolean;
+  /**
+   * A registry to expose exporter counters in (`avx_tracing_spans_exported_total`,
+   * `avx_tracing_spans_dropped_total{reason}`). Default: none.
+   */
+  registry?: MetricsRegistry;
+}
+
+/** The middleware {@link tracing} returns, with its tracer and exporter. */
+export interface TracingMiddleware extends Middleware {
+  readonly tracer: Tracer;
+  /** The OTLP exporter, when the sink is one. */
+  readonly exporter: OtlpHttpExporter | undefined;
+  /** Sends every queued span now. */
+  flush(): Promise<void>;
+  /** Stops tracing new requests, flushes and stops the exporter. */
+  close(): Promise<void>;
+}
+
+interface FinishMessage {
+  request: Request;
+  status: number;
+}
+
+/** Traces an app's requests (see the file comment). */
+export function tracing(options: TracingOptions = {}): TracingMiddleware {
+  const given = options.exporter;
+  const exporter =
+    given !== undefined && typeof (given as SpanSink).onEnd === 'function'
+      ? undefined
+      : new OtlpHttpExporter(given as OtlpExporterOptions | undefined);
+  const sink: SpanSink = exporter ?? (given as SpanSink);
+  const sampler = options.sampler ?? parentBasedSampler(ratioSampler(options.sampleRatio ?? 1));
+  const tracer = new Tracer(sink, sampler);
+  const extract = options.extract ?? true;
+  const spanKey = Symbol('avx.tracing.span');
+  setDefaultTracer(tracer);
+
+  if (exporter !== undefined && options.registry !== undefined) {
+    options.registry.counter({
+      name: 'avx_tracing_spans_exported_total',
+      help: 'Spans the OTLP collector accepted',
+      collect: (c) => {
+        c.labels().value = exporter.exportedSpans;
+      },
+    });
+    options.registry.counter({
+      name: 'avx_tracing_spans_dropped_total',
+      help: 'Spans dropped, by reason: queue_full or export_failed',
+      labelNames: ['reason'],
+      collect: (c) => {
+        c.child('queue_full').value = exporter.droppedQueueFull;
+        c.child('export_failed').value = exporter.droppedExportFailed;
+      },
+    });
+  }
+
+  const onFinish = (message: unknown): void => {
+    const { request, status } = message as FinishMessage;
+    const span = (request.locals as Record<symbol, unknown>)[spanKey] as Span | undefined;
+    if (span === undefined || !span.recording) return;
+    const route = request.route;
+    if (route !== undefined) {
+      span.setAttribute(ATTR_HTTP_ROUTE, route);
+      span.name = `${span.name} ${route}`;
+    }
+    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
+    if (status >= 500) {
+      span.setAttribute(ATTR_ERROR_TYPE, String(status));
+      span.setStatus(SpanStatusCode.Error);
+    }
+    span.end();
+  };
+  subscribe('avx:server:response:finish', onFinish);
+
+  const middleware = (req: Request, next: Next): Promise<Response> | Response => {
+    const parent = extract
+      ? parseTraceparent(req.headers.get('traceparent'), req.headers.get('tracestate'))
+      : undefined;
+    const method = methodLabel(req.method);
+    const span = tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, SpanKind.Server, parent);
+    (req.locals as Record<symbol, unknown>)[spanKey] = span;
+    if (span.recording) {
+      span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);
+      if (method === '_OTHER') span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, req.method);
+      span.setAttribute(ATTR_URL_PATH, req.path);
+      const query = req.search;
+      if (query !== '') span.setAttribute(ATTR_URL_QUERY, query);
+      span.setAttribute(ATTR_URL_SCHEME, req.secure ? 'https' : 'http');
+      const host = req.host;
+      const colon = host.lastIndexOf(':');
+      if (colon > host.lastIndexOf(']')) {
+        span.setAttribute(ATTR_SERVER_ADDRESS, host.slice(0, colon));
+        span.setAttribute(ATTR_SERVER_PORT, Number(host.slice(colon + 1)));
+      } else if (host !== '') {
+        span.setAttribute(ATTR_SERVER_ADDRESS, host);
+      }
+      if (req.remoteAddress !== '') span.setAttribute(ATTR_CLIENT_ADDRESS, req.remoteAddress);
+      span.setAttribute(ATTR_NETWORK_PROTOCOL_VERSION, protocolVersion(req.protocol));
+      const agent = req.headers.get('user-agent');
+      if (agent !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, agent);
+    }
+    return activeSpanStorage.run(span, next);
+  };
+  return Object.assign(middleware, {
+    tracer,
+    exporter,
+    flush: async () => {
+      await exporter?.flush();
+    },
+    close: async () => {
+      unsubscribe('avx:server:response:finish', onFinish);
+      await exporter?.shutdown();
+    },
+  });
+}
+
+function protocolVersion(protocol: string): string {
+  switch (protocol) {
+    case 'http/1.0':
+      return '1.0';
+    case 'h2':
+      return '2';
+    case 'h3':
+      return '3';
+    default:
+      return '1.1';
+  }
+}

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Client } from '../../../src/client/client.js';
+import { App } from '../../../src/server/app.js';
+import { HttpError } from '../../../src/server/http-error.js';
+import { metrics } from '../../../src/telemetry/metrics/metrics-middleware.js';
+import type { MetricsSnapshot } from '../../../src/telemetry/metrics/metrics-snapshot.js';
+import { requirePeer } from '../../peers.js';
+import { PrometheusServer, promtoolCheckMetrics } from './prometheus-peer.js';
+
+/** A demo app with a few routes, instrumented; returns it with its middleware. */
+function demoApp() {
+  const instrument = metrics();
+  const app = new App();
+  app.use(instrument);
+  app.get('/hello', () => 'hello');
+  app.get('/users/:id', (req) => ({ id: req.params.id }));
+  app.post('/echo', async (req) => await req.text());
+  app.get('/fail', () => {
+    throw new HttpError(503, 'down');
+  });
+  return { app, instrument };
+}
+
+function seriesValue(
+  snapshot: MetricsSnapshot,
+  name: string,
+  labels: Record<string, string>,
+): number | undefined {
+  const family = snapshot.metrics.find((m) => m.name === name);
+  const series = family?.series.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  return series?.value ?? series?.count;
+}
+
+test('server requests are counted by method, route template and status class', async () => {
+  const { app, instrument } = demoApp();
+  const server = await app.listen({ port: 0 });
+  const client = new Client({ retry: false });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    for (let i = 0; i < 3; i++) await (await client.get(`${base}/hello`)).text();
+    for (const id of ['1', '2', '3', '4']) await (await client.get(`${base}/users/${id}`)).text();
+    await (await client.post(`${base}/echo`, { body: 'x'.repeat(300) })).text();
+    await (await client.get(`${base}/fail`)).text();
+    await (await client.get(`${base}/nope/${Math.random()}`)).text();
+    await (await client.request({ url: `${base}/hello`, method: 'BREW' })).text();
+    const res = await client.get(`${base}/metrics?format=json`);
+    assert.equal(res.status, 200);
+    const snap = (await res.json()) as MetricsSnapshot;
+    const count = (labels: Record<string, string>) => seriesValue(snap, 'http_server_requests_total', labels);
+    assert.equal(count({ method: 'GET', route: '/hello', status_class: '2xx' }), 3);
+    assert.equal(count({ method: 'GET', route: '/users/:id', status_class: '2xx' }), 4);
+    assert.equal(count({ method: 'POST', route: '/echo', status_class: '2xx' }), 1);
+    assert.equal(count({ method: 'GET', route: '/fail', status_class: '5xx' }), 1);
+    assert.equal(count({ method: 'GET', route: '(unmatched)', status_class: '4xx' }), 1);
+    // An unknown method is answered 501 by the driver before the app: the client counts it as _OTHER.
+    assert.equal(seriesValue(snap, 'http_client_requests_total', { method: '_OTHER', status: '501' }), 1);
+    // The raw path never becomes a label value.
+    const routes = snap.metrics
+      .find((m) => m.name === 'http_server_requests_total')!
+      .series.map((s) => s.labels.route);
+    assert.ok(
+      routes.every((r) => !r!.startsWith('/nope') && !/^\/users\/\d/.test(r!)),
+      routes.join(' '),
+    );
+    assert.equal(seriesValue(snap, 'http_server_request_duration_seconds', { route: '/users/:id' }), 4);
+    const sizes = snap.metrics.find((m) => m.name === 'http_server_request_size_bytes')!;
+    assert.equal(sizes.series.find((s) => s.labels.route === '/echo')?.sum, 300);
+    const out = snap.metrics.find((m) => m.name === 'http_server_response_size_bytes')!;
+    assert.equal(out.series.find((s) => s.labels.route === '/hello')?.sum, 15);
+    assert.ok((seriesValue(snap, 'http_server_active_connections', { protocol: 'http/1.1' }) ?? 0) >= 1);
+    // Client instruments saw the same requests, by origin and status.
+    assert.equal(
+      seriesValue(snap, 'http_client_requests_total', { origin: base, method: 'GET', status: '200' }),
+      7,
+    );
+    assert.equal(
+      seriesValue(snap, 'http_client_requests_total', { origin: base, method: 'GET', status: '503' }),
+      1,
+    );
+    assert.ok((seriesValue(snap, 'process_resident_memory_bytes', {}) ?? 0) > 0);
+  } finally {
+    await client.close();
+    await server.close();
+    instrument.close();
+  }
+});
+
+test('/metrics negotiates Prometheus text 0.0.4, OpenMetrics and JSON; other apps are not counted', async () => {
+  const { app, instrument } = demoApp();
+  const other = new App().get('/hello', () => 'other');
+  const server = await app.listen({ port: 0 });
+  const otherServer = await other.listen({ port: 0 });
+  const client = new Client({ retry: false });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    await (await client.get(`http://127.0.0.1:${otherServer.port}/hello`)).text();
+    await (await client.get(`${base}/hello`)).text();
+    const text = await client.get(`${base}/metrics`);
+    assert.equal(text.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    const body = await text.text();
+    assert.match(body, /^http_server_requests_total\{method="GET",route="\/hello",status_class="2xx"\} 1$/m);
+    const om = await client.get(`${base}/metrics`, {
+      headers: { accept: 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5' },
+    });
+    assert.equal(
+      om.headers.get('content-type'),
+      'application/openmetrics-text; version=1.0.0; charset=utf-8',
+    );
+    const omBody = await om.text();
+    assert.match(omBody, /^# TYPE http_server_requests counter$/m);
+    assert.ok(omBody.endsWith('# EOF\n'));
+    const json = await client.get(`${base}/metrics`, { headers: { accept: 'application/json' } });
+    assert.match(json.headers.get('content-type') ?? '', /application\/json/);
+    assert.ok(Array.isArray(((await json.json()) as MetricsSnapshot).metrics));
+    const head = await client.head(`${base}/metrics`);
+    assert.equal(head.status, 200);
+    await head.dump();
+  } finally {
+    await client.close();
+    await server.close();
+    await otherServer.close();
+    instrument.close();
+  }
+});
+
+test('promtool check metrics accepts the exposition of a busy demo server', async (t) => {
+  if (!requirePeer(t, 'promtool')) return;
+  const { app, instrument } = demoApp();
+  const server = await app.listen({ port: 0 });
+  const client = new Client({ retry: false, connections: 8 });
+  instrument.client?.observe(client);
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    const paths = ['/hello', '/users/7', '/users/8', '/fail', '/missing', '/hello?x=1'];
+    const work: Promise<void>[] = [];
+    for (let i = 0; i < 300; i++) {
+      const path = paths[i % paths.length]!;
+      work.push(
+        (i % 10 === 0
+          ? client.post(`${base}/echo`, { body: 'y'.repeat(i * 37) })
+          : client.get(`${base}${path}`)
+        ).then((r) => r.dump()),
+      );
+    }
+    await Promise.all(work);
+    const exposition = await (await client.get(`${base}/metrics`)).text();
+    assert.match(exposition, /http_server_requests_total/);
+    assert.match(exposition, /http_client_pool_connections\{origin="[^"]+",state="idle"\}/);
+    assert.match(exposition, /nodejs_eventloop_lag_p99_seconds/);
+    const { code, output } = await promtoolCheckMetrics(exposition);
+    assert.equal(code, 0, `promtool check metrics: ${output}\n${exposition}`);
+    // And it would fail on a broken exposition (the check can fail).
+    const broken = await promtoolCheckMetrics(`${exposition}broken{ 1\n`);
+    assert.notEqual(broken.code, 0);
+  } finally {
+    await client.close();
+    await server.close();
+    instrument.close();
+  }
+});
+
+test('a real Prometheus server scrapes the app and its query API returns our request counter', async (t) => {
+  if (!requirePeer(t, 'prometheus')) return;
+  const { app, instrument } = demoApp();
+  const server = await app.listen({ port: 0 });
+  const client = new Client({ retry: false });
+  const requests = 37;
+  let prometheus: PrometheusServer | undefined;
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    for (let i = 0; i < requests; i++) await (await client.get(`${base}/users/${i}`)).dump();
+    prometheus = await PrometheusServer.start(`127.0.0.1:${server.port}`, '/metrics');
+    const expr =
+      'sum(http_server_requests_total{job="avx",route="/users/:id",method="GET",status_class="2xx"})';
+    const result = await prometheus.poll(expr, (r) => r.length > 0);
+    assert.ok(
+      result !== undefined && result.length > 0,
+      `Prometheus never scraped us; log:\n${prometheus.log()}`,
+    );
+    assert.equal(Number(result[0]!.value[1]), requests);
+    const up = await prometheus.query('up{job="avx"}');
+    assert.equal(up[0]?.value[1], '1');
+    // The histogram came through too, with its le buckets.
+    const buckets = await prometheus.query(
+      'count(http_server_request_duration_seconds_bucket{job="avx",route="/users/:id"})',
+    );
+    assert.equal(Number(buckets[0]?.value[1]), 12);
+  } finally {
+    await prometheus?.stop();
+    await client.close();
+    await server.close();
+    instrument.close();
+  }
+});

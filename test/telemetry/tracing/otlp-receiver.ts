@@ -1,0 +1,184 @@
+/**
+ * Test doubles for OTLP/HTTP: a loopback receiver that collects export requests (and can fail
+ * the first ones on purpose), and a strict check of OTLP JSON against the official
+ * opentelemetry-proto definitions (the .proto files shipped in the npm package
+ * `@opentelemetry/otlp-grpc-exporter-base@0.38`), loaded with protobufjs: every key must be a
+ * field of its message, every value of the field's type (ids as hex per the OTLP JSON encoding,
+ * 64-bit integers as decimal strings, enums as known numbers), and the message must then survive
+ * `fromObject` / `verify` / encode / decode.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import protobuf from 'protobufjs';
+
+/** One export request received. */
+export interface ReceivedExport {
+  contentType: string | undefined;
+  body: unknown;
+}
+
+/** An OTLP/HTTP receiver on 127.0.0.1. */
+export class OtlpReceiver {
+  readonly received: ReceivedExport[] = [];
+  /** Status codes to answer the next requests with, in order (then 200). */
+  readonly failures: number[] = [];
+  private waiters: (() => void)[] = [];
+
+  private constructor(private readonly server: Server) {}
+
+  static async start(): Promise<OtlpReceiver> {
+    let self: OtlpReceiver | undefined;
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => self!.handle(req, Buffer.concat(chunks), res));
+    });
+    self = new OtlpReceiver(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return self;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as { port: number }).port}/v1/traces`;
+  }
+
+  /** Every span received so far, flattened. */
+  spans(): Record<string, unknown>[] {
+    const out: Record<string, unknown>[] = [];
+    for (const r of this.received) {
+      const body = r.body as { resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[] };
+      for (const rs of body.resourceSpans) for (const ss of rs.scopeSpans) out.push(...ss.spans);
+    }
+    return out;
+  }
+
+  /** Resolves once at least `count` spans arrived, or rejects after `ms`. */
+  async waitForSpans(count: number, ms = 10_000): Promise<Record<string, unknown>[]> {
+    const deadline = Date.now() + ms;
+    while (this.spans().length < count) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`only ${this.spans().length} of ${count} spans arrived`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.spans();
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+    const failure = this.failures.shift();
+    if (failure !== undefined) {
+      res.writeHead(failure, { 'retry-after': '0' }).end();
+      return;
+    }
+    this.received.push({ contentType: req.headers['content-type'], body: JSON.parse(body.toString('utf8')) });
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+}
+
+const require = createRequire(import.meta.url);
+const protosDir = join(
+  dirname(require.resolve('@opentelemetry/otlp-grpc-exporter-base/package.json')),
+  'build',
+  'protos',
+);
+
+let requestType: protobuf.Type | undefined;
+
+/** The `ExportTraceServiceRequest` message type of the official definitions. */
+export function exportTraceServiceRequestType(): protobuf.Type {
+  if (requestType === undefined) {
+    const root = new protobuf.Root();
+    root.resolvePath = (_origin, target) => join(protosDir, target);
+    root.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto');
+    root.resolveAll();
+    requestType = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
+  }
+  return requestType;
+}
+
+const HEX_ID_FIELDS: Record<string, number> = { traceId: 32, spanId: 16, parentSpanId: 16 };
+const INT64 = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
+const INT32 = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']);
+
+/** Throws with the path of the first value that breaks the OTLP JSON schema. */
+export function checkOtlpJson(type: protobuf.Type, value: unknown, path = '$'): void {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new Error(`${path}: expected a ${type.name} object`);
+  }
+  const oneofsSet = new Map<string, string>();
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const field = type.fields[key];
+    if (field === undefined) throw new Error(`${path}.${key}: not a field of ${type.name}`);
+    field.resolve();
+    if (field.partOf !== null) {
+      const other = oneofsSet.get(field.partOf.name);
+      if (other !== undefined)
+        throw new Error(`${path}: oneof ${field.partOf.name} set twice (${other}, ${key})`);
+      oneofsSet.set(field.partOf.name, key);
+    }
+    const items = field.repeated ? v : [v];
+    if (field.repeated && !Array.isArray(v)) throw new Error(`${path}.${key}: expected an array`);
+    (items as unknown[]).forEach((item, i) => {
+      const at = field.repeated ? `${path}.${key}[${i}]` : `${path}.${key}`;
+      checkValue(field, key, item, at);
+    });
+  }
+}
+
+function checkValue(field: protobuf.Field, key: string, item: unknown, at: string): void {
+  const resolved = field.resolvedType;
+  if (resolved instanceof protobuf.Type) {
+    checkOtlpJson(resolved, item, at);
+  } else if (resolved instanceof protobuf.Enum) {
+    if (typeof item !== 'number' || !Object.values(resolved.values).includes(item)) {
+      throw new Error(`${at}: ${String(item)} is not a value of enum ${resolved.name}`);
+    }
+  } else if (field.type === 'bytes') {
+    const length = HEX_ID_FIELDS[key];
+    if (length === undefined || typeof item !== 'string' || !new RegExp(`^[0-9a-f]{${length}}$`).test(item)) {
+      throw new Error(`${at}: expected ${length ?? '?'} lowercase hex digits (OTLP JSON ids)`);
+    }
+  } else if (INT64.has(field.type)) {
+    if (!(typeof item === 'string' && /^-?\d+$/.test(item)) && !Number.isInteger(item)) {
+      throw new Error(`${at}: expected a 64-bit integer (decimal string)`);
+    }
+  } else if (INT32.has(field.type)) {
+    if (!Number.isInteger(item)) throw new Error(`${at}: expected an integer`);
+  } else if (field.type === 'double' || field.type === 'float') {
+    if (typeof item !== 'number') throw new Error(`${at}: expected a number`);
+  } else if (field.type === 'bool') {
+    if (typeof item !== 'boolean') throw new Error(`${at}: expected a boolean`);
+  } else if (field.type === 'string') {
+    if (typeof item !== 'string') throw new Error(`${at}: expected a string`);
+  } else {
+    throw new Error(`${at}: unexpected field type ${field.type}`);
+  }
+}
+
+/** Checks `body` strictly, then round-trips it through the protobuf binary encoding. */
+export function validateExportTraceServiceRequest(body: unknown): protobuf.Message {
+  const type = exportTraceServiceRequestType();
+  checkOtlpJson(type, body);
+  // The OTLP JSON encoding writes ids as hex; protobuf JSON wants base64 for bytes.
+  const binaryIds = JSON.parse(JSON.stringify(body), (key, value) =>
+    key in HEX_ID_FIELDS && typeof value === 'string' ? Buffer.from(value, 'hex').toString('base64') : value,
+  );
+  const message = type.fromObject(binaryIds);
+  const problem = type.verify(message);
+  if (problem !== null) throw new Error(`protobuf verify: ${problem}`);
+  return type.decode(type.encode(message).finish());
+}
