@@ -239,3 +239,30 @@ export {
   validTracestate,
 } from './telemetry/tracing/w3c-trace-context.js';
 export { VERSION } from './version.js';
+export type { PerMessageDeflateOptions } from './ws/per-message-deflate.js';
+export {
+  WebSocket,
+  type WebSocketEvents,
+  type WebSocketMessage,
+  type WebSocketSendOptions,
+} from './ws/websocket.js';
+export type { WebSocketOptions } from './ws/websocket-options.js';
+export { broadcast } from './ws/ws-broadcast.js';
+export type { WebSocketConnectOptions, WebSocketTlsOptions } from './ws/ws-client-handshake.js';
+export { WsCloseCode } from './ws/ws-close-code.js';
+export { WsConnection } from './ws/ws-connection.js';
+export {
+  WsClosedError,
+  WsHandshakeError,
+  WsHeartbeatTimeoutError,
+  WsProtocolError,
+  WsUsageError,
+} from './ws/ws-errors.js';
+export { WsFrameParser } from './ws/ws-frame-parser.js';
+export { WsFrameWriter } from './ws/ws-frame-writer.js';
+export {
+  acceptWebSocket,
+  type WebSocketHandler,
+  WebSocketRoutes,
+  type WebSocketServerOptions,
+} from './ws/ws-server.js';
