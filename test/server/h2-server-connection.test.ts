@@ -5,15 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as h2connect } from 'node:http2';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { App } from '../../src/server/app.js';
 import { Response } from '../../src/server/response.js';
 import type { Server } from '../../src/server/server.js';
+import { chromiumDom } from '../chromium.js';
 import { requirePeer } from '../peers.js';
 import { testCertificate } from '../tls-certificate.js';
 
@@ -191,24 +189,8 @@ test('graceful shutdown sends GOAWAY and lets the stream in flight finish', asyn
 
 test('headless Chromium loads a page over h2 (TLS, ALPN)', async (t) => {
   if (!requirePeer(t, 'chromium')) return;
-  const profile = mkdtempSync(join(tmpdir(), 'avx-chromium-'));
-  try {
-    const dom = await run('chromium', [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${profile}`,
-      '--ignore-certificate-errors',
-      '--virtual-time-budget=5000',
-      '--dump-dom',
-      `https://127.0.0.1:${tls.port}/page`,
-    ]);
-    assert.match(dom, /<b id="p">h2<\/b>/);
-  } finally {
-    rmSync(profile, { recursive: true, force: true });
-  }
+  const dom = await chromiumDom(`https://127.0.0.1:${tls.port}/page`, {
+    flags: ['--ignore-certificate-errors'],
+  });
+  assert.match(dom, /<b id="p">h2<\/b>/);
 });

@@ -6,38 +6,11 @@
  * both sockets closed on the server, so `--dump-dom` waits for the exchange.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { App } from '../../src/server/app.js';
 import { Response } from '../../src/server/response.js';
+import { chromiumDom } from '../chromium.js';
 import { requirePeer } from '../peers.js';
-
-function chromiumDom(url: string): Promise<string> {
-  const profile = mkdtempSync(join(tmpdir(), 'avx-chromium-ws-'));
-  const args = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    `--user-data-dir=${profile}`,
-    '--virtual-time-budget=5000',
-    '--dump-dom',
-    url,
-  ];
-  return new Promise((resolve, reject) => {
-    execFile('chromium', args, { timeout: 30000, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
-      rmSync(profile, { recursive: true, force: true });
-      if (err) reject(new Error(`chromium failed: ${err.message}\n${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}
 
 const PAGE = `<!doctype html><html><body><pre id="plain">pending</pre><pre id="deflate">pending</pre>
 <script>
