@@ -19,6 +19,7 @@ import { InvalidMethodError } from '../core/errors.js';
 import { Headers, type HeadersInit } from '../core/headers.js';
 import { isKnownMethod, validateMethod } from '../core/method.js';
 import type { H1ParserOptions } from '../h1/h1-types.js';
+import type { H2ConnectionOptions } from '../h2/h2-connection-options.js';
 import { defaultTimerWheel, type TimerWheel } from '../runtime/timer-wheel.js';
 import { ClientClosedError, InvalidRequestError, RequestTimeoutError } from './client-errors.js';
 import { ClientRequest, type RequestOptions } from './client-request.js';
@@ -29,7 +30,7 @@ import { type DecompressionOptions, decompressionPolicy } from './decompression-
 import { composeDispatch, type Dispatch, type DispatchMiddleware } from './dispatch.js';
 import { clientFetch } from './fetch-adapter.js';
 import type { H1ConnectionSettings } from './h1-client-connection.js';
-import { OriginPool, type PoolStats } from './pool/origin-pool.js';
+import { OriginPool, type OriginPoolH2, type PoolStats } from './pool/origin-pool.js';
 import { type ProxyOptions, ProxySelector } from './proxy-config.js';
 import { type RedirectOptions, redirectPolicy } from './redirect-policy.js';
 import { normalizeRequestBody } from './request-body.js';
@@ -74,8 +75,16 @@ export interface ClientOptions {
    * (outermost first). The built-in ones are exported to be reused: `redirectPolicy()`, ...
    */
   policies?: DispatchMiddleware[];
-  /** TLS settings (TLS 1.3 minimum, system CAs, SNI and ALPN `http/1.1` by default). */
+  /** TLS settings (TLS 1.3 minimum, system CAs, SNI and ALPN `h2`, `http/1.1` by default). */
   tls?: ClientTlsOptions;
+  /**
+   * HTTP/2 (RFC 9113): `true` also speaks h2c with prior knowledge to `http:` origins (§3.3);
+   * unless `false`, `https:` origins are offered `h2` by ALPN and use it when the server picks it.
+   * One connection per origin carries every request. Default: ALPN only.
+   */
+  http2?: boolean;
+  /** Limits and windows of HTTP/2 connections (see `H2ConnectionOptions`). */
+  http2Options?: H2ConnectionOptions;
   /** Connect every origin through this Unix domain socket. Default: none. */
   socketPath?: string;
   /**
@@ -379,14 +388,50 @@ export class Client {
       pipelining: this.#pipelining,
       wheel: this.#wheel,
     };
-    return new OriginPool(url.origin, settings, {
-      connections: this.#connections,
-      maxQueued: this.#maxQueued,
-      maxIdle: this.#maxIdle,
-      idleTimeout: this.#keepAliveTimeout,
-      maxIdleTimeout: this.#keepAliveMaxTimeout,
-      connectTimeout: this.#connectTimeout,
-    });
+    return new OriginPool(
+      url.origin,
+      settings,
+      {
+        connections: this.#connections,
+        maxQueued: this.#maxQueued,
+        maxIdle: this.#maxIdle,
+        idleTimeout: this.#keepAliveTimeout,
+        maxIdleTimeout: this.#keepAliveMaxTimeout,
+        connectTimeout: this.#connectTimeout,
+      },
+      this.#h2For(settings, secure, forward),
+    );
+  }
+
+  /** How the pool of an origin speaks HTTP/2, or undefined for HTTP/1.1 only. */
+  #h2For(settings: H1ConnectionSettings, secure: boolean, forward: boolean): OriginPoolH2 | undefined {
+    const http2 = this.#options.http2;
+    if (http2 === false || forward) return undefined;
+    let mode: OriginPoolH2['mode'];
+    let target = settings.target;
+    if (secure) {
+      const offered = this.#options.tls?.ALPNProtocols;
+      if (offered !== undefined && !offered.includes('h2')) return undefined;
+      // RFC 9113 §3.2: offer h2 first, fall back to HTTP/1.1 if the server prefers it.
+      target = { ...target, tls: { ...target.tls, ALPNProtocols: offered ?? ['h2', 'http/1.1'] } };
+      mode = 'alpn';
+    } else if (http2 === true) {
+      mode = 'prior-knowledge';
+    } else {
+      return undefined;
+    }
+    return {
+      mode,
+      settings: {
+        target,
+        authority: settings.host,
+        maxResponseBytes: settings.maxResponseBytes,
+        highWaterMark: settings.highWaterMark,
+        idleTimeout: this.#keepAliveTimeout,
+        h2: this.#options.http2Options,
+        wheel: this.#wheel,
+      },
+    };
   }
 
   // ---------------------------------------------------------------------------------------------

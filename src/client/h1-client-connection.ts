@@ -206,6 +206,11 @@ export class H1ClientConnection implements H1ParserHandler<H1ResponseHead>, Exch
     this.#owner.onConnectionReady(this);
   };
 
+  /** Runs on a socket connected elsewhere (TLS where ALPN chose `http/1.1` over `h2`). */
+  adopt(socket: net.Socket): void {
+    this.#onConnected(socket);
+  }
+
   #onConnectFailed = (error: Error): void => {
     this.#attempt = undefined;
     this.destroy(error);

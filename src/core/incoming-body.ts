@@ -243,6 +243,8 @@ export class IncomingBody implements AsyncIterable<Buffer> {
   async discard(): Promise<void> {
     if (this.consumed) return;
     this.consumed = true;
+    // Dropping chunks as they come is keeping up: never pause the source for them.
+    this.collecting = true;
     this.chunks = [];
     this.buffered = 0;
     this.release();

@@ -8,7 +8,16 @@
  * exchange takes the oldest waiting request before going idle. Idle connections are closed after
  * the idle timeout (shortened to the server's `Keep-Alive: timeout` hint, minus a margin so we
  * never send on a connection the server is about to close), or at once past `maxIdle`.
+ *
+ * With HTTP/2 (h2c prior knowledge, or ALPN `h2` over TLS) the pool keeps ONE multiplexed
+ * connection and opens another only when every open one is at the server's
+ * SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §5.1.2, §6.5.2); streams refused or cut off by a
+ * GOAWAY (RFC 9113 §6.8, §8.7) come back to the head of the queue. Over TLS the first connection
+ * probes: if ALPN picks `http/1.1`, its socket is handed to an HTTP/1.1 connection and the pool
+ * stays HTTP/1.1.
  */
+
+import type net from 'node:net';
 import { clientConnectionCloseChannel, clientConnectionOpenChannel } from '../client-diagnostics.js';
 import { ClientClosedError, PoolExhaustedError } from '../client-errors.js';
 import { abortError, ClientExchange, type ExchangeQueue, ExchangeState } from '../client-exchange.js';
@@ -19,6 +28,23 @@ import {
   type H1ConnectionOwner,
   type H1ConnectionSettings,
 } from '../h1-client-connection.js';
+import {
+  H2ClientConnection,
+  type H2ClientSettings,
+  type H2ConnectionOwner,
+} from '../h2-client-connection.js';
+
+/** How a pool speaks HTTP/2. */
+export interface OriginPoolH2 {
+  /** `'prior-knowledge'`: h2c straight away; `'alpn'`: offer h2 over TLS and use what the server picks. */
+  mode: 'prior-knowledge' | 'alpn';
+  /** Settings of the HTTP/2 connections. */
+  settings: H2ClientSettings;
+}
+
+/** The protocol a pool currently uses. */
+const PoolMode = { H1: 0, H2: 1, Probe: 2 } as const;
+type PoolMode = (typeof PoolMode)[keyof typeof PoolMode];
 
 /** Limits of one origin's pool. */
 export interface OriginPoolLimits {
@@ -68,13 +94,18 @@ function captureSettlers(resolve: (response: ClientResponse) => void, reject: (e
 }
 
 /** The pool of connections to one origin. */
-export class OriginPool implements ExchangeQueue, H1ConnectionOwner {
+export class OriginPool implements ExchangeQueue, H1ConnectionOwner, H2ConnectionOwner {
   /** `scheme://host:port`. */
   readonly origin: string;
   readonly #settings: H1ConnectionSettings;
   readonly #limits: OriginPoolLimits;
   readonly #connections: H1ClientConnection[] = [];
   readonly #idle: H1ClientConnection[] = [];
+  readonly #h2: H2ClientConnection[] = [];
+  readonly #h2Settings: H2ClientSettings | undefined;
+  #mode: PoolMode = PoolMode.H1;
+  /** The last SETTINGS_MAX_CONCURRENT_STREAMS an HTTP/2 connection learned, for new ones. */
+  #h2StreamLimit = 100;
   #queue: (ClientExchange | undefined)[] = [];
   #queueHead = 0;
   #queued = 0;
@@ -89,10 +120,19 @@ export class OriginPool implements ExchangeQueue, H1ConnectionOwner {
   /** Called once the pool is empty and closing, so its owner can forget it. */
   onDrained: ((pool: OriginPool) => void) | undefined;
 
-  constructor(origin: string, settings: H1ConnectionSettings, limits: OriginPoolLimits) {
+  constructor(origin: string, settings: H1ConnectionSettings, limits: OriginPoolLimits, h2?: OriginPoolH2) {
     this.origin = origin;
     this.#settings = settings;
     this.#limits = limits;
+    if (h2 !== undefined) {
+      this.#h2Settings = h2.settings;
+      this.#mode = h2.mode === 'alpn' ? PoolMode.Probe : PoolMode.H2;
+    }
+  }
+
+  /** The protocol in use: `'h2'`, `'http/1.1'`, or `'unknown'` before ALPN answered. */
+  get protocol(): string {
+    return this.#mode === PoolMode.H2 ? 'h2' : this.#mode === PoolMode.H1 ? 'http/1.1' : 'unknown';
   }
 
   /** Sends `request` on a connection of this pool; resolves when the response head arrives. */
@@ -108,12 +148,17 @@ export class OriginPool implements ExchangeQueue, H1ConnectionOwner {
   /** Current counters. */
   stats(): PoolStats {
     let active = 0;
+    let idle = this.#idle.length;
     for (const c of this.#connections) if (c.inflight.length > 0) active++;
+    for (const c of this.#h2) {
+      if (c.inflight > 0) active++;
+      else if (c.connected) idle++;
+    }
     return {
-      connections: this.#connections.length,
+      connections: this.#connections.length + this.#h2.length,
       connecting: this.#connecting,
       active,
-      idle: this.#idle.length,
+      idle,
       pending: this.#queued,
       created: this.#created,
       reused: this.#reused,
@@ -125,6 +170,7 @@ export class OriginPool implements ExchangeQueue, H1ConnectionOwner {
   get quiet(): boolean {
     if (this.#queued > 0 || this.#connecting > 0) return false;
     for (const c of this.#connections) if (c.inflight.length > 0) return false;
+    for (const c of this.#h2) if (c.inflight > 0) return false;
     return true;
   }
 
@@ -137,6 +183,10 @@ export class OriginPool implements ExchangeQueue, H1ConnectionOwner {
     const signal = exchange.request.signal;
     if (signal?.aborted) {
       exchange.fail(abortError(this.origin, signal.reason));
+      return;
+    }
+    if (this.#mode !== PoolMode.H1) {
+      this.#enqueueH2(exchange);
       return;
     }
     if (this.#queued === 0) {
@@ -228,6 +278,144 @@ export class OriginPool implements ExchangeQueue, H1ConnectionOwner {
     if (this.#queueHead > 0) this.#queue[--this.#queueHead] = exchange;
     else this.#queue.unshift(exchange);
     this.#queued++;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // HTTP/2
+
+  #enqueueH2(exchange: ClientExchange): void {
+    if (this.#queued === 0) {
+      const connection = this.#h2WithCapacity();
+      if (connection !== undefined) {
+        this.#sendH2(connection, exchange);
+        return;
+      }
+    }
+    if (this.#queued >= this.#limits.maxQueued) {
+      exchange.fail(new PoolExhaustedError(this.origin, this.#limits.maxQueued));
+      return;
+    }
+    this.#queue.push(exchange);
+    this.#queued++;
+    this.#openH2(exchange.request.connectTimeout);
+  }
+
+  #sendH2(connection: H2ClientConnection, exchange: ClientExchange): void {
+    if (connection.sent > 0) this.#reused++;
+    connection.send(exchange);
+  }
+
+  /** The first HTTP/2 connection that can open a stream now. */
+  #h2WithCapacity(): H2ClientConnection | undefined {
+    for (const c of this.#h2) if (c.hasCapacity) return c;
+    return undefined;
+  }
+
+  /** Opens an HTTP/2 connection unless one is connecting or one has room. */
+  #openH2(connectTimeout: number): void {
+    if (this.#destroyed || this.#queued === 0) return;
+    if (this.#mode === PoolMode.H1) {
+      this.#openConnections(connectTimeout);
+      return;
+    }
+    if (this.#connecting > 0 || this.#h2.length >= this.#limits.connections) return;
+    if (this.#h2WithCapacity() !== undefined) return;
+    const connection = new H2ClientConnection(this, this.#h2Settings!);
+    connection.streamLimitHint = this.#h2StreamLimit;
+    this.#h2.push(connection);
+    this.#connecting++;
+    this.#created++;
+    if (clientConnectionOpenChannel.hasSubscribers) {
+      clientConnectionOpenChannel.publish({ origin: this.origin, connection });
+    }
+    connection.connect(connectTimeout);
+  }
+
+  /** Gives waiting requests to HTTP/2 connections with room, and opens one if none has any. */
+  #pumpH2(): void {
+    if (this.#destroyed) return;
+    if (this.#mode === PoolMode.H1) {
+      this.#pump();
+      return;
+    }
+    while (this.#queued > 0) {
+      const connection = this.#h2WithCapacity();
+      if (connection === undefined) break;
+      const exchange = this.#dequeue();
+      if (exchange === undefined) break;
+      this.#sendH2(connection, exchange);
+    }
+    if (this.#queued > 0) this.#openH2(this.#limits.connectTimeout);
+  }
+
+  #leftConnecting(connection: H2ClientConnection): void {
+    if (!connection.leftConnecting) {
+      connection.leftConnecting = true;
+      this.#connecting--;
+    }
+  }
+
+  // H2ConnectionOwner
+  onH2Ready(connection: H2ClientConnection): void {
+    this.#leftConnecting(connection);
+    if (this.#mode === PoolMode.Probe) this.#mode = PoolMode.H2;
+    this.#h2StreamLimit = connection.streamLimit;
+    this.#pumpH2();
+    if (connection.inflight === 0 && !connection.closed && (this.#closing || !connection.hasCapacity)) {
+      connection.close();
+      return;
+    }
+    this.#checkDrained();
+  }
+
+  onH2Declined(connection: H2ClientConnection, socket: net.Socket): void {
+    const at = this.#h2.indexOf(connection);
+    if (at !== -1) this.#h2.splice(at, 1);
+    this.#leftConnecting(connection);
+    this.#mode = PoolMode.H1;
+    const h1 = new H1ClientConnection(this, this.#settings);
+    this.#connections.push(h1);
+    this.#connecting++;
+    h1.adopt(socket);
+    this.#pump();
+    this.#checkDrained();
+  }
+
+  onH2Retry(connection: H2ClientConnection, exchanges: ClientExchange[]): void {
+    void connection;
+    for (let i = exchanges.length - 1; i >= 0; i--) {
+      const exchange = exchanges[i]!;
+      if (this.#destroyed) exchange.fail(new ClientClosedError(this.origin, 'the client was destroyed'));
+      else this.#requeueFront(exchange);
+    }
+    this.#pumpH2();
+  }
+
+  onH2Closed(connection: H2ClientConnection, reason: Error, retry: ClientExchange[] | undefined): void {
+    const at = this.#h2.indexOf(connection);
+    if (at !== -1) this.#h2.splice(at, 1);
+    if (at !== -1 && clientConnectionCloseChannel.hasSubscribers) {
+      clientConnectionCloseChannel.publish({ origin: this.origin, connection, error: reason });
+    }
+    if (!connection.leftConnecting) {
+      this.#leftConnecting(connection);
+      if (this.#queued > 0) {
+        if (this.#h2.length === 0 && this.#connections.length === 0) {
+          for (let e = this.#dequeue(); e !== undefined; e = this.#dequeue()) e.fail(reason);
+        } else {
+          this.#dequeue()?.fail(reason);
+        }
+      }
+    }
+    if (retry !== undefined) {
+      for (let i = retry.length - 1; i >= 0; i--) {
+        const exchange = retry[i]!;
+        if (this.#destroyed) exchange.fail(reason);
+        else this.#requeueFront(exchange);
+      }
+    }
+    this.#pumpH2();
+    this.#checkDrained();
   }
 
   // ExchangeQueue
@@ -332,6 +520,7 @@ export class OriginPool implements ExchangeQueue, H1ConnectionOwner {
     if (!this.#closing || this.#drained || !this.quiet) return;
     this.#drained = true;
     for (const c of this.#connections.slice()) c.close();
+    for (const c of this.#h2.slice()) c.close();
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const w of waiters) w();
@@ -353,6 +542,7 @@ export class OriginPool implements ExchangeQueue, H1ConnectionOwner {
     this.#destroyed = true;
     for (let e = this.#dequeue(); e !== undefined; e = this.#dequeue()) e.fail(reason);
     for (const c of this.#connections.slice()) c.destroy(reason);
+    for (const c of this.#h2.slice()) c.destroy(reason);
     this.#checkDrained();
   }
 }
