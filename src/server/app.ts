@@ -155,13 +155,30 @@ export class App {
    * directly), else to a {@link Response}. Never rejects: errors become error responses.
    */
   dispatch(req: Request): HandlerResult | Promise<HandlerResult> {
+    if (this.middleware.length === 0) {
+      try {
+        const result = this.routeRequest(req);
+        if (isPromise(result)) return result.then(undefined, (err) => this.handleError(err, req));
+        return result;
+      } catch (err) {
+        return this.handleError(err, req);
+      }
+    }
+    const chain = new Chain(req);
+    let result: Response | Promise<Response>;
     try {
-      const result = this.middleware.length === 0 ? this.routeRequest(req) : this.runMiddleware(req, 0);
-      if (isPromise(result)) return result.then(undefined, (err) => this.handleError(err, req));
-      return result;
+      result = this.runLayer(chain, 0);
     } catch (err) {
       return this.handleError(err, req);
     }
+    // Every layer handed the innermost promise straight back (`return next()`, as no-op,
+    // metrics and tracing middleware do) and the handler answered synchronously: the outcome
+    // is known now, so skip the microtask hops, and send the handler's own value, which the
+    // drivers frame without a Response. (A layer that wanted to change the response returned
+    // a promise of its own.)
+    if (result === chain.inner && chain.settled) return chain.raw;
+    if (isPromise(result)) return result.then(undefined, (err) => this.handleError(err, req));
+    return result;
   }
 
   /** Like {@link dispatch}, but always resolves to a {@link Response}. */
@@ -225,24 +242,57 @@ export class App {
     });
   }
 
-  private runMiddleware(req: Request, index: number): Promise<Response> {
-    if (index === this.middleware.length) {
-      // The handler's errors become responses here, innermost, so that every middleware
-      // (CORS, request ids, compression, logging) sees and decorates error responses too.
-      try {
-        const result = this.routeRequest(req);
-        if (!isPromise(result)) return Promise.resolve(toResponse(result));
-        return result.then(toResponse, (err) => this.handleError(err, req));
-      } catch (err) {
-        return this.handleError(err, req);
-      }
-    }
-    const next: Next = () => this.runMiddleware(req, index + 1);
+  /**
+   * Runs middleware layer `index` (or, past the last one, the router and handler). Returns what
+   * the layer returned; a `next` resolves to the rest of the chain's Response.
+   */
+  private runLayer(chain: Chain, index: number): Response | Promise<Response> {
+    const layer = this.middleware[index];
+    // One closure per layer: it must remember its index so that a layer calling `next` again
+    // (a retry) reruns the layers after it.
+    const next: Next =
+      index + 1 === this.middleware.length
+        ? () => this.innermostRun(chain)
+        : () => this.nextLayer(chain, index + 1);
+    return layer(chain.req, next);
+  }
+
+  /** The `next` of layer `index - 1`: layer `index` as a promise (never throws). */
+  private nextLayer(chain: Chain, index: number): Promise<Response> {
     try {
-      return Promise.resolve(this.middleware[index](req, next));
+      const result = this.runLayer(chain, index);
+      // A layer returning the inner promise itself needs no wrapper (nor a microtask hop).
+      return isPromise(result) ? result : Promise.resolve(result);
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * The router and handler behind the last middleware. The handler's errors become responses
+   * here, innermost, so that every middleware (CORS, request ids, compression, logging) sees
+   * and decorates error responses too.
+   */
+  private innermostRun(chain: Chain): Promise<Response> {
+    const req = chain.req;
+    let promise: Promise<Response>;
+    try {
+      const result = this.routeRequest(req);
+      if (!isPromise(result)) {
+        promise = Promise.resolve(toResponse(result));
+        if (chain.inner === undefined) {
+          chain.raw = result;
+          chain.settled = true;
+        }
+      } else {
+        promise = result.then(toResponse, (err) => this.handleError(err, req));
+      }
+    } catch (err) {
+      promise = this.handleError(err, req);
+    }
+    // Only the first run is remembered: a repeated `next` (a retry) is a different outcome.
+    if (chain.inner === undefined) chain.inner = promise;
+    return promise;
   }
 
   private async handleError(error: unknown, req: Request): Promise<Response> {
@@ -278,6 +328,21 @@ export function statusOf(error: unknown): number {
   const status = (error as { status?: unknown } | null)?.status;
   if (typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599) return status;
   return 500;
+}
+
+/**
+ * One request's trip through the middleware: lets `dispatch` tell, without waiting, that the
+ * chain returned the innermost promise unchanged and what that promise holds.
+ */
+class Chain {
+  /** The promise the innermost `next` returned first. */
+  inner: Promise<Response> | undefined = undefined;
+  /** True when the handler answered synchronously, with `raw`. */
+  settled = false;
+  /** The handler's synchronous result, unconverted. */
+  raw: HandlerResult = undefined;
+
+  constructor(readonly req: Request) {}
 }
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {

@@ -12,7 +12,12 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { AvxError } from '../../core/errors.js';
 import { VERSION } from '../../version.js';
-import { encodeExportTraceRequest, type ResourceAttributes } from './otlp-json-encoding.js';
+import {
+  encodeSpanJson,
+  exportRequestPrefix,
+  type ResourceAttributes,
+  EXPORT_REQUEST_SUFFIX as SUFFIX,
+} from './otlp-json-encoding.js';
 import type { Span, SpanSink } from './span.js';
 
 /** Options of {@link OtlpHttpExporter}. */
@@ -78,10 +83,27 @@ export class OtlpHttpExporter implements SpanSink {
   private readonly maxRetries: number;
   private readonly initialBackoff: number;
   private readonly maxBackoff: number;
-  private queue: Span[] = [];
+  /**
+   * The batch being filled: the request body so far (prefix, then each span's JSON, written
+   * when the span ends), its length and its span count. Encoding at the end into a Buffer keeps
+   * no span objects (nor string ropes) alive until the export: retained spans survived
+   * young-generation GCs and were promoted, and that GC work, not the encoding, was the cost.
+   */
+  private batch: Buffer;
+  private batchBytes = 0;
+  private batchSpans = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private shutDown = false;
+  /** The JSON before the spans: resource and scope never change. */
+  private readonly prefix: string;
+  /** The size the next batch buffer starts with: the largest batch body so far. */
+  private batchCapacity = 16384;
+  /**
+   * A batch buffer whose export was accepted, for reuse: a new half-megabyte buffer per batch
+   * would count as external memory and bring on full GCs.
+   */
+  private spare: Buffer | undefined;
 
   constructor(options: OtlpExporterOptions = {}) {
     this.url = new URL(options.url ?? 'http://127.0.0.1:4318/v1/traces');
@@ -100,21 +122,33 @@ export class OtlpHttpExporter implements SpanSink {
     this.maxRetries = options.maxRetries ?? 5;
     this.initialBackoff = options.initialBackoff ?? 500;
     this.maxBackoff = options.maxBackoff ?? 5000;
+    this.prefix = exportRequestPrefix(this.resource, { name: 'avx-http', version: VERSION });
+    this.batch = this.newBatch();
   }
 
   /** Spans waiting to be sent. */
   get queued(): number {
-    return this.queue.length;
+    return this.batchSpans;
   }
 
   /** Queues an ended span (SpanSink). */
   onEnd(span: Span): void {
-    if (this.shutDown || this.queue.length >= this.maxQueueSize) {
+    if (this.shutDown || this.batchSpans >= this.maxQueueSize) {
       this.droppedQueueFull++;
       return;
     }
-    this.queue.push(span);
-    if (this.queue.length >= this.maxBatchSize) this.sendBatch();
+    const json = encodeSpanJson(span);
+    // Room for the worst case (3 UTF-8 bytes per UTF-16 unit), the comma and the suffix.
+    const need = this.batchBytes + json.length * 3 + 1 + SUFFIX.length;
+    if (need > this.batch.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.batch.length * 2));
+      this.batch.copy(grown, 0, 0, this.batchBytes);
+      this.batch = grown;
+    }
+    if (this.batchSpans > 0) this.batch[this.batchBytes++] = 0x2c; // ,
+    this.batchBytes += this.batch.write(json, this.batchBytes);
+    this.batchSpans++;
+    if (this.batchSpans >= this.maxBatchSize) this.sendBatch();
     else if (this.timer === undefined) {
       this.timer = setTimeout(this.onTimer, this.scheduleDelay);
       this.timer.unref();
@@ -123,7 +157,7 @@ export class OtlpHttpExporter implements SpanSink {
 
   /** Sends everything queued and resolves once every export in flight has settled. */
   async flush(): Promise<void> {
-    while (this.queue.length > 0) this.sendBatch();
+    if (this.batchSpans > 0) this.sendBatch();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
@@ -137,41 +171,53 @@ export class OtlpHttpExporter implements SpanSink {
 
   private readonly onTimer = (): void => {
     this.timer = undefined;
-    if (this.queue.length > 0) this.sendBatch();
+    if (this.batchSpans > 0) this.sendBatch();
   };
+
+  /** A buffer for a new batch, with the request prefix written. */
+  private newBatch(): Buffer {
+    const size = Math.max(this.batchCapacity, this.prefix.length * 3 + 64);
+    let buf = this.spare;
+    this.spare = undefined;
+    if (buf === undefined || buf.length < size) buf = Buffer.allocUnsafe(size);
+    this.batchBytes = buf.write(this.prefix, 0);
+    this.batchSpans = 0;
+    return buf;
+  }
 
   private sendBatch(): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const batch =
-      this.queue.length <= this.maxBatchSize ? this.queue : this.queue.slice(0, this.maxBatchSize);
-    this.queue = this.queue.length <= this.maxBatchSize ? [] : this.queue.slice(this.maxBatchSize);
-    if (this.queue.length > 0 && this.timer === undefined) {
-      this.timer = setTimeout(this.onTimer, 0);
-      this.timer.unref();
-    }
-    const body = JSON.stringify(
-      encodeExportTraceRequest(batch, this.resource, { name: 'avx-http', version: VERSION }),
-    );
-    const job = this.exportWithRetry(body, batch.length).finally(() => this.inFlight.delete(job));
+    this.batchBytes += this.batch.write(SUFFIX, this.batchBytes, 'latin1');
+    const full = this.batch;
+    const body = full.subarray(0, this.batchBytes);
+    const count = this.batchSpans;
+    this.batchCapacity = Math.max(this.batchCapacity, full.length);
+    this.batch = this.newBatch();
+    const job = this.exportWithRetry(body, count).then((accepted) => {
+      this.inFlight.delete(job);
+      // Only a body the collector answered has left the socket: safe to write over.
+      if (accepted) this.spare = full;
+    });
     this.inFlight.add(job);
   }
 
-  private async exportWithRetry(body: string, count: number): Promise<void> {
+  /** Resolves true when the collector accepted the batch. */
+  private async exportWithRetry(body: Buffer, count: number): Promise<boolean> {
     let delay = this.initialBackoff;
     for (let attempt = 0; ; attempt++) {
       try {
         await this.post(body);
         this.exportedSpans += count;
-        return;
+        return true;
       } catch (err) {
         this.failedRequests++;
         const e = err as OtlpExportError;
         if (!e.retryable || attempt >= this.maxRetries) {
           this.droppedExportFailed += count;
-          return;
+          return false;
         }
         const wait = e.retryAfter ?? delay * (0.5 + Math.random() / 2);
         await new Promise((resolve) => setTimeout(resolve, Math.min(wait, this.maxBackoff)).unref());
@@ -181,7 +227,7 @@ export class OtlpHttpExporter implements SpanSink {
   }
 
   /** One POST of an export request body. */
-  private post(body: string): Promise<void> {
+  private post(body: Buffer): Promise<void> {
     const url = this.url;
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
@@ -192,7 +238,7 @@ export class OtlpHttpExporter implements SpanSink {
           headers: {
             ...this.headers,
             'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
+            'content-length': body.length,
           },
           timeout: this.timeout,
         },

@@ -16,63 +16,127 @@ export interface OtlpKeyValue {
 /** Resource attributes of the exporting service (OTel resource semconv: `service.name`, ...). */
 export type ResourceAttributes = Record<string, AttributeValue>;
 
-/** The OTLP JSON of one value. */
+/** The OTLP JSON of one value (as an object). */
 export function otlpValue(value: AttributeValue): OtlpKeyValue['value'] {
   if (typeof value === 'string') return { stringValue: value };
   if (typeof value === 'boolean') return { boolValue: value };
   return Number.isInteger(value) ? { intValue: String(value) } : { doubleValue: value };
 }
 
-/** Milliseconds since the epoch as a decimal count of nanoseconds, without losing precision. */
+/**
+ * Milliseconds since the epoch as a decimal count of nanoseconds, without losing precision:
+ * the whole milliseconds and the six-digit nanosecond fraction are written side by side, which
+ * avoids BigInt arithmetic (two per span, on every export).
+ */
 export function unixNanos(ms: number): string {
-  const whole = Math.floor(ms);
-  const fraction = Math.round((ms - whole) * 1e6);
-  return (BigInt(whole) * 1_000_000n + BigInt(fraction)).toString();
+  let whole = Math.floor(ms);
+  let fraction = Math.round((ms - whole) * 1e6);
+  if (fraction >= 1e6) {
+    whole += 1;
+    fraction -= 1e6;
+  }
+  if (whole === 0) return String(fraction);
+  const digits = String(fraction);
+  return `${whole}${'000000'.slice(digits.length)}${digits}`;
 }
 
-function attributesOf(flat: readonly (string | AttributeValue)[]): OtlpKeyValue[] {
-  const out: OtlpKeyValue[] = [];
-  for (let i = 0; i < flat.length; i += 2)
-    out.push({ key: flat[i] as string, value: otlpValue(flat[i + 1]!) });
+/** `value` as a JSON string literal. */
+const quote = JSON.stringify;
+
+/** The OTLP JSON text of one value (an `AnyValue`). */
+function valueJson(value: AttributeValue): string {
+  if (typeof value === 'string') return `{"stringValue":${quote(value)}}`;
+  if (typeof value === 'boolean') return value ? '{"boolValue":true}' : '{"boolValue":false}';
+  if (Number.isInteger(value)) return `{"intValue":"${value}"}`;
+  // Non-finite doubles come out as `null`, as JSON.stringify wrote them before.
+  return Number.isFinite(value) ? `{"doubleValue":${value}}` : '{"doubleValue":null}';
+}
+
+/** `{"key":<key>,"value":` per attribute name: the names are a handful of constants. */
+const keyPrefixes = new Map<string, string>();
+
+function keyPrefix(key: string): string {
+  let prefix = keyPrefixes.get(key);
+  if (prefix === undefined) {
+    prefix = `{"key":${quote(key)},"value":`;
+    // Bounded: applications may set attributes with names of their own.
+    if (keyPrefixes.size < 256) keyPrefixes.set(key, prefix);
+  }
+  return prefix;
+}
+
+/** The OTLP JSON text of a flat `[key, value, ...]` list (a `repeated KeyValue`). */
+function attributesJson(flat: readonly (string | AttributeValue)[]): string {
+  let out = '[';
+  for (let i = 0; i < flat.length; i += 2) {
+    if (i > 0) out += ',';
+    out += `${keyPrefix(flat[i] as string)}${valueJson(flat[i + 1]!)}}`;
+  }
+  return `${out}]`;
+}
+
+/**
+ * The OTLP JSON text of one span (an element of `ScopeSpans.spans`). Ids are lowercase hex we
+ * made or validated: no escaping.
+ */
+export function encodeSpanJson(span: Span): string {
+  let out = `{"traceId":"${span.traceId}","spanId":"${span.spanId}"`;
+  if (span.parentSpanId !== undefined) out += `,"parentSpanId":"${span.parentSpanId}"`;
+  if (span.traceState !== undefined) out += `,"traceState":${quote(span.traceState)}`;
+  out += `,"name":${quote(span.name)},"kind":${span.kind}`;
+  out += `,"startTimeUnixNano":"${unixNanos(span.startTime)}","endTimeUnixNano":"${unixNanos(span.endTime)}"`;
+  out += `,"attributes":${attributesJson(span.attributes)}`;
+  out +=
+    span.statusMessage === ''
+      ? `,"status":{"code":${span.statusCode}}}`
+      : `,"status":{"code":${span.statusCode},"message":${quote(span.statusMessage)}}}`;
   return out;
 }
 
-/** The request body for `spans`. */
+/**
+ * The JSON text before the spans of a request for `resource` and `scope` (constant per
+ * exporter, so it is made once).
+ */
+export function exportRequestPrefix(
+  resource: ResourceAttributes,
+  scope: { name: string; version: string },
+): string {
+  const flat: AttributeValue[] = [];
+  for (const key of Object.keys(resource)) flat.push(key, resource[key]!);
+  return `{"resourceSpans":[{"resource":{"attributes":${attributesJson(flat)}},"scopeSpans":[{"scope":{"name":${quote(scope.name)},"version":${quote(scope.version)}},"spans":[`;
+}
+
+/** The JSON text after the spans. */
+export const EXPORT_REQUEST_SUFFIX = ']}]}]}';
+const SUFFIX = EXPORT_REQUEST_SUFFIX;
+
+/**
+ * The request body for `spans` (the first `count` of them), written directly as JSON text:
+ * building the proto3 JSON object graph only to stringify it cost more than the spans.
+ */
+export function encodeExportTraceRequestJson(
+  spans: readonly Span[],
+  prefix: string,
+  count: number = spans.length,
+): string {
+  const parts: string[] = [];
+  for (let i = 0; i < count; i++) parts.push(encodeSpanJson(spans[i]!));
+  return exportRequestBody(prefix, parts);
+}
+
+/**
+ * The request body from spans already encoded by {@link encodeSpanJson}. `join` makes one flat
+ * string (a `+=` chain would leave a deep rope for the socket write to flatten).
+ */
+export function exportRequestBody(prefix: string, spanJsons: readonly string[]): string {
+  return `${prefix}${spanJsons.join(',')}${SUFFIX}`;
+}
+
+/** The request body for `spans` as a JSON value (what the text above parses to). */
 export function encodeExportTraceRequest(
   spans: readonly Span[],
   resource: ResourceAttributes,
   scope: { name: string; version: string },
 ): unknown {
-  return {
-    resourceSpans: [
-      {
-        resource: {
-          attributes: Object.entries(resource).map(([key, value]) => ({ key, value: otlpValue(value) })),
-        },
-        scopeSpans: [
-          {
-            scope,
-            spans: spans.map((span) => {
-              const out: Record<string, unknown> = {
-                traceId: span.traceId,
-                spanId: span.spanId,
-                name: span.name,
-                kind: span.kind,
-                startTimeUnixNano: unixNanos(span.startTime),
-                endTimeUnixNano: unixNanos(span.endTime),
-                attributes: attributesOf(span.attributes),
-                status:
-                  span.statusMessage === ''
-                    ? { code: span.statusCode }
-                    : { code: span.statusCode, message: span.statusMessage },
-              };
-              if (span.parentSpanId !== undefined) out.parentSpanId = span.parentSpanId;
-              if (span.traceState !== undefined) out.traceState = span.traceState;
-              return out;
-            }),
-          },
-        ],
-      },
-    ],
-  };
+  return JSON.parse(encodeExportTraceRequestJson(spans, exportRequestPrefix(resource, scope)));
 }

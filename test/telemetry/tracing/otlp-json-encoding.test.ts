@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Headers } from '../../../src/core/headers.js';
+import { IncomingBody } from '../../../src/core/incoming-body.js';
+import { App } from '../../../src/server/app.js';
+import { Request } from '../../../src/server/request.js';
+import { Response } from '../../../src/server/response.js';
+import {
+  encodeExportTraceRequest,
+  encodeSpanJson,
+  unixNanos,
+} from '../../../src/telemetry/tracing/otlp-json-encoding.js';
+import { Span, SpanKind, SpanStatusCode } from '../../../src/telemetry/tracing/span.js';
+import { validateExportTraceServiceRequest } from './otlp-receiver.js';
+
+const TRACE = '0af7651916cd43dd8448eb211c80319c';
+
+function get(target: string): Request {
+  return new Request({
+    method: 'GET',
+    target,
+    headers: new Headers({ host: 'x' }),
+    body: IncomingBody.empty(),
+    protocol: 'http/1.1',
+    connection: { remoteAddress: '', remotePort: 0, secure: false },
+  });
+}
+
+test('unixNanos writes exact nanoseconds without BigInt', () => {
+  assert.equal(unixNanos(1700000000123.5), '1700000000123500000');
+  assert.equal(unixNanos(1700000000123.25), '1700000000123250000');
+  assert.equal(unixNanos(1700000000123), '1700000000123000000');
+  assert.equal(unixNanos(1.0000000001), '1000000');
+  assert.equal(unixNanos(1.9999999999), '2000000');
+  assert.equal(unixNanos(12.000001), '12000001');
+  assert.equal(unixNanos(0.5), '500000');
+});
+
+test('hand-written span JSON parses to the OTLP shape, escaping included', () => {
+  const sink = { onEnd() {} };
+  const parent = {
+    traceId: TRACE,
+    spanId: 'b7ad6b7169203331',
+    traceFlags: 1,
+    traceState: 'k=v',
+    remote: true,
+  };
+  const span = new Span('GET "/q\u00e9"\n', SpanKind.Server, TRACE, '00f067aa0ba902b7', parent, true, sink);
+  span.setAttribute('s', 'caf\u00e9 \u{1F600} "x"\\').setAttribute('i', 42).setAttribute('d', 1.5);
+  span.setAttribute('b', false);
+  span.setStatus(SpanStatusCode.Error, 'bad\u0000');
+  span.end();
+  const json = JSON.parse(encodeSpanJson(span));
+  assert.equal(json.name, 'GET "/q\u00e9"\n');
+  assert.equal(json.parentSpanId, 'b7ad6b7169203331');
+  assert.equal(json.traceState, 'k=v');
+  assert.deepEqual(json.attributes, [
+    { key: 's', value: { stringValue: 'caf\u00e9 \u{1F600} "x"\\' } },
+    { key: 'i', value: { intValue: '42' } },
+    { key: 'd', value: { doubleValue: 1.5 } },
+    { key: 'b', value: { boolValue: false } },
+  ]);
+  assert.deepEqual(json.status, { code: 2, message: 'bad\u0000' });
+  const request = encodeExportTraceRequest(
+    [span, span],
+    { 'service.name': 'x' },
+    { name: 's', version: '1' },
+  );
+  validateExportTraceServiceRequest(request);
+});
+
+test('middleware returning next() itself: sync results flow through, retries rerun the rest', async () => {
+  const app = new App();
+  const seen: string[] = [];
+  app.use((_req, next) => next());
+  app.use(async (_req, next) => {
+    seen.push('outer');
+    await next();
+    return next(); // a retry reruns the inner layers
+  });
+  app.use((_req, next) => {
+    seen.push('inner');
+    return next();
+  });
+  app.get('/', () => 'hello');
+  const req = get('/');
+  const res = await app.handle(req);
+  assert.equal(res.body, 'hello');
+  assert.deepEqual(seen, ['outer', 'inner', 'inner']);
+
+  const plain = new App();
+  plain.use((_req, next) => next());
+  plain.get('/', () => 'sync');
+  assert.equal(plain.dispatch(get('/')), 'sync');
+  plain.get('/r', () => new Response('r', { status: 201 }));
+  const r = plain.dispatch(get('/r'));
+  assert.ok(r instanceof Response && r.status === 201);
+});
