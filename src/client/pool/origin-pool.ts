@@ -196,13 +196,21 @@ export class OriginPool implements ExchangeQueue, H1ConnectionOwner, H2Connectio
         return;
       }
     }
+    if (this.#wait(exchange)) this.#openConnections(exchange.request.connectTimeout);
+  }
+
+  /**
+   * Puts `exchange` in the bounded wait queue; returns false (having failed it with
+   * {@link PoolExhaustedError}) when the queue is full.
+   */
+  #wait(exchange: ClientExchange): boolean {
     if (this.#queued >= this.#limits.maxQueued) {
       exchange.fail(new PoolExhaustedError(this.origin, this.#limits.maxQueued));
-      return;
+      return false;
     }
     this.#queue.push(exchange);
     this.#queued++;
-    this.#openConnections(exchange.request.connectTimeout);
+    return true;
   }
 
   #send(connection: H1ClientConnection, exchange: ClientExchange): void {
@@ -291,13 +299,7 @@ export class OriginPool implements ExchangeQueue, H1ConnectionOwner, H2Connectio
         return;
       }
     }
-    if (this.#queued >= this.#limits.maxQueued) {
-      exchange.fail(new PoolExhaustedError(this.origin, this.#limits.maxQueued));
-      return;
-    }
-    this.#queue.push(exchange);
-    this.#queued++;
-    this.#openH2(exchange.request.connectTimeout);
+    if (this.#wait(exchange)) this.#openH2(exchange.request.connectTimeout);
   }
 
   #sendH2(connection: H2ClientConnection, exchange: ClientExchange): void {
