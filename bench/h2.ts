@@ -1,10 +1,13 @@
 /**
  * HTTP/2 server benchmark: h2load (nghttp2-client) against avx and node:http2, over h2c (prior
  * knowledge) and TLS (ALPN h2), server pinned to core 0 and h2load to core 1, contenders
- * alternating in rounds, medians and ratios. Then one connection carrying 10,000 concurrent
- * streams to completion against avx, and resident memory per idle HTTP/2 connection.
+ * alternating in rounds, medians and ratios. Then the clients: avx's `Client` against
+ * node:http2's client, each in its own process pinned to core 1, GETs over one h2c connection
+ * with 100 streams in flight against the same node:http2 server on core 0, alternating rounds,
+ * medians and ratio (bench/h2-client-target.ts). Then one connection carrying 10,000
+ * concurrent streams to completion against avx, and resident memory per idle HTTP/2 connection.
  *
- *   node dist/bench/h2.js        (env: ROUNDS=3 REQUESTS=200000 IDLE=2000)
+ *   node dist/bench/h2.js        (env: ROUNDS=3 REQUESTS=200000 CLIENT_REQUESTS=100000 IDLE=2000)
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -13,8 +16,11 @@ import { fileURLToPath } from 'node:url';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const REQUESTS = Number(process.env.REQUESTS ?? 200000);
+const CLIENT_REQUESTS = Number(process.env.CLIENT_REQUESTS ?? 100000);
+const CLIENT_STREAMS = 100;
 const IDLE = Number(process.env.IDLE ?? 2000);
 const target = fileURLToPath(new URL('./h2-server-target.js', import.meta.url));
+const clientTarget = fileURLToPath(new URL('./h2-client-target.js', import.meta.url));
 let nextPort = 22000 + (process.pid % 1000) * 5;
 
 type Kind = 'avx' | 'node';
@@ -78,6 +84,23 @@ async function h2load(url: string, requests: number, clients: number, streams: n
   if (status === null || status[3] !== String(requests)) {
     throw new Error(`h2load did not complete every request:\n${out.split('\n').slice(-12).join('\n')}`);
   }
+  return rps;
+}
+
+/** Runs one client round (its own process, core 1); returns requests/s. */
+async function clientRound(kind: Kind, url: string): Promise<number> {
+  const out = await run('taskset', [
+    '-c',
+    '1',
+    process.execPath,
+    clientTarget,
+    kind,
+    url,
+    String(CLIENT_REQUESTS),
+    String(CLIENT_STREAMS),
+  ]);
+  const rps = Number(out.trim());
+  if (!(rps > 0)) throw new Error(`the ${kind} client printed ${JSON.stringify(out)}`);
   return rps;
 }
 
@@ -149,6 +172,36 @@ async function main(): Promise<void> {
     const node = median(results.get(`${mode}/node`)!);
     console.log(
       `${mode.padEnd(4)} avx ${avx.toFixed(0).padStart(8)} req/s   node:http2 ${node.toFixed(0).padStart(8)} req/s   avx/node ${(avx / node).toFixed(2)}x`,
+    );
+  }
+
+  // The clients: avx Client vs node:http2's client, one connection, 100 streams in flight,
+  // against the same node:http2 server (a fresh one per round, both clients in turn).
+  const clients = new Map<Kind, number[]>([
+    ['avx', []],
+    ['node', []],
+  ]);
+  for (let round = 0; round < ROUNDS; round++) {
+    const server = await start('node', 'h2c');
+    try {
+      const order: Kind[] = round % 2 === 0 ? ['avx', 'node'] : ['node', 'avx'];
+      for (const kind of order) {
+        const rps = await clientRound(kind, `http://127.0.0.1:${server.port}/`);
+        clients.get(kind)!.push(rps);
+        console.log(`round ${round + 1} client/${kind}: ${rps.toFixed(0)} req/s`);
+      }
+    } finally {
+      await stop(server);
+    }
+  }
+  {
+    const avx = median(clients.get('avx')!);
+    const node = median(clients.get('node')!);
+    console.log(
+      `\nclients: ${CLIENT_REQUESTS} GETs over one h2c connection, ${CLIENT_STREAMS} streams in flight, node:http2 server on core 0, client on core 1, medians of ${ROUNDS} rounds`,
+    );
+    console.log(
+      `client avx Client ${avx.toFixed(0).padStart(8)} req/s   node:http2 client ${node.toFixed(0).padStart(8)} req/s   avx/node ${(avx / node).toFixed(2)}x`,
     );
   }
 

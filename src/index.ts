@@ -23,11 +23,13 @@ export {
   ProxyConnectError,
   RequestAbortedError,
   RequestBodyError,
+  RequestHeadersTooLargeError,
   RequestTimeoutError,
   ResponseParseError,
   TooManyRedirectsError,
   UnexpectedRedirectError,
 } from './client/client-errors.js';
+export type { ClientPush, ClientPushHandler } from './client/client-push.js';
 export {
   ClientRequest,
   type RedirectMode,
@@ -108,6 +110,7 @@ export { HpackDynamicTable } from './h2/hpack-dynamic-table.js';
 export { HpackEncoder, type HpackEncoderOptions } from './h2/hpack-encoder.js';
 export { HuffmanCodec } from './h2/huffman-codec.js';
 export { type PriorityParams, parsePriorityField } from './h2/priority-field.js';
+export { H2PriorityScheduler } from './h2/priority-scheduler.js';
 export { ByteQueue, ByteQueueUnderflowError } from './runtime/byte-queue.js';
 export {
   formatHttpDate,
@@ -130,6 +133,7 @@ export {
 } from './runtime/timer-wheel.js';
 export { App, type AppOptions, statusOf } from './server/app.js';
 export { type Closable, type ClusterOptions, runCluster } from './server/cluster.js';
+export type { ExtendedConnectContext, ExtendedConnectHandler } from './server/extended-connect.js';
 export { H2ServerConnection, H2StreamGoneError } from './server/h2-server-connection.js';
 export type { ErrorHandler, Handler, Middleware, Next } from './server/handler.js';
 export { HttpError } from './server/http-error.js';
@@ -171,6 +175,12 @@ export {
 } from './server/router/route-definition-error.js';
 export type { RouteMatch, Router } from './server/router/router.js';
 export { type ListenOptions, Server, type TlsOptions } from './server/server.js';
+export {
+  type PushOptions,
+  PushRequestError,
+  type ServerPush,
+  type ServerPushSource,
+} from './server/server-push.js';
 export type { UpgradeContext, UpgradeHandler } from './server/upgrade.js';
 export { fetchHandler, fromWebResponse, toWebRequest } from './server/web-adapter.js';
 export {
@@ -256,12 +266,14 @@ export {
   WsHandshakeError,
   WsHeartbeatTimeoutError,
   WsProtocolError,
+  WsStreamResetError,
   WsUsageError,
 } from './ws/ws-errors.js';
 export { WsFrameParser } from './ws/ws-frame-parser.js';
 export { WsFrameWriter } from './ws/ws-frame-writer.js';
 export {
   acceptWebSocket,
+  acceptWebSocketOverH2,
   type WebSocketHandler,
   WebSocketRoutes,
   type WebSocketServerOptions,

@@ -124,6 +124,21 @@ export class InvalidRequestError extends ClientError {
   }
 }
 
+/**
+ * The request's header section is larger than the server takes: over the
+ * SETTINGS_MAX_HEADER_LIST_SIZE it announced over HTTP/2 (RFC 9113 §6.5.2). It was not sent.
+ */
+export class RequestHeadersTooLargeError extends ClientError {
+  constructor(origin: string, cause: unknown) {
+    super(
+      'AVX_CLIENT_REQUEST_HEADERS_TOO_LARGE',
+      `the request headers exceed what ${origin} accepts: ${cause instanceof Error ? cause.message : String(cause)}`,
+      origin,
+      { cause },
+    );
+  }
+}
+
 /** Reading the request body (a stream or async iterable) failed while sending it. */
 export class RequestBodyError extends ClientError {
   constructor(origin: string, cause: unknown) {

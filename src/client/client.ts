@@ -22,6 +22,7 @@ import type { H1ParserOptions } from '../h1/h1-types.js';
 import type { H2ConnectionOptions } from '../h2/h2-connection-options.js';
 import { defaultTimerWheel, type TimerWheel } from '../runtime/timer-wheel.js';
 import { ClientClosedError, InvalidRequestError, RequestTimeoutError } from './client-errors.js';
+import type { ClientPush, ClientPushHandler } from './client-push.js';
 import { ClientRequest, type RequestOptions } from './client-request.js';
 import type { ClientResponse } from './client-response.js';
 import { clientTracingPolicy, type TracingClientOptions } from './client-tracing.js';
@@ -85,6 +86,12 @@ export interface ClientOptions {
   http2?: boolean;
   /** Limits and windows of HTTP/2 connections (see `H2ConnectionOptions`). */
   http2Options?: H2ConnectionOptions;
+  /**
+   * Accept HTTP/2 server push (RFC 9113 §8.4): called with each response a server promises
+   * (see {@link ClientPush}). Default: none, and push is refused (SETTINGS_ENABLE_PUSH = 0; a
+   * PUSH_PROMISE is then a connection error PROTOCOL_ERROR).
+   */
+  http2Push?: ClientPushHandler;
   /** Connect every origin through this Unix domain socket. Default: none. */
   socketPath?: string;
   /**
@@ -428,7 +435,11 @@ export class Client {
         maxResponseBytes: settings.maxResponseBytes,
         highWaterMark: settings.highWaterMark,
         idleTimeout: this.#keepAliveTimeout,
-        h2: this.#options.http2Options,
+        h2:
+          this.#options.http2Push === undefined
+            ? this.#options.http2Options
+            : { ...this.#options.http2Options, enablePush: true },
+        onPush: this.#options.http2Push,
         wheel: this.#wheel,
       },
     };

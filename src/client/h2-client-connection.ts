@@ -24,7 +24,7 @@ import { IncomingBody } from '../core/incoming-body.js';
 import { isIdempotentMethod } from '../core/method.js';
 import { H2Connection, type H2ConnectionHandler } from '../h2/h2-connection.js';
 import type { H2ConnectionOptions } from '../h2/h2-connection-options.js';
-import type { H2Error } from '../h2/h2-error.js';
+import { H2Error } from '../h2/h2-error.js';
 import { H2ErrorCode } from '../h2/h2-error-codes.js';
 import type { H2Stream } from '../h2/h2-stream.js';
 import type { TimerHandle, TimerWheel } from '../runtime/timer-wheel.js';
@@ -35,9 +35,17 @@ import {
   ConnectTimeoutError,
   HeadersTimeoutError,
   RequestBodyError,
+  RequestHeadersTooLargeError,
   ResponseParseError,
 } from './client-errors.js';
-import { type ClientExchange, type ExchangeCarrier, ExchangeState } from './client-exchange.js';
+import {
+  ClientExchange,
+  type ExchangeCarrier,
+  type ExchangeQueue,
+  ExchangeState,
+} from './client-exchange.js';
+import type { ClientPushHandler } from './client-push.js';
+import { ClientRequest } from './client-request.js';
 import { ClientResponse } from './client-response.js';
 import { ConnectAttempt, type ConnectTarget, openConnection } from './connector.js';
 import type { RequestBody } from './request-body.js';
@@ -56,6 +64,8 @@ export interface H2ClientSettings {
   idleTimeout: number;
   /** Options of the HTTP/2 core (windows, limits). */
   h2: H2ConnectionOptions | undefined;
+  /** Accepts server push (RFC 9113 §8.4): called with each promised response. Default: push refused. */
+  onPush?: ClientPushHandler;
   /** The wheel every timeout goes on. */
   wheel: TimerWheel;
 }
@@ -108,6 +118,16 @@ class H2ClientStream {
   }
 }
 
+/** Interval of the core's housekeeping (SETTINGS acknowledgement deadline, stalled sends), ms. */
+const TICK_MS = 1000;
+
+function tickTimerFired(connection: H2ClientConnection): void {
+  connection.onTick();
+}
+
+/** Pushed exchanges never wait in a pool queue. */
+const PUSH_QUEUE: ExchangeQueue = { dropQueued() {} };
+
 function connectionTimerFired(connection: H2ClientConnection): void {
   connection.onTimer();
 }
@@ -143,6 +163,8 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
   #socket: net.Socket | undefined = undefined;
   #attempt: ConnectAttempt | undefined = undefined;
   #timer: TimerHandle | undefined = undefined;
+  /** Drives `H2Connection.tick` while connected. */
+  #tickTimer: TimerHandle | undefined = undefined;
   #phase: Phase = Phase.None;
   #timeoutMs = 0;
   #capacityFreed = false;
@@ -216,6 +238,8 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
     socket.on('close', this.#onClose);
     // RFC 9113 §3.4: the preface and our SETTINGS; requests may follow without waiting.
     this.#core.start(Date.now());
+    // RFC 9113 §6.5.3: the core checks the SETTINGS ACK deadline (and stalled sends) on tick.
+    this.#tickTimer = this.#settings.wheel.schedule(TICK_MS, tickTimerFired, this);
     this.#flush();
     this.#startIdle();
     this.#owner.onH2Ready(this);
@@ -271,9 +295,17 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
     let stream: H2Stream;
     try {
       stream = this.#core.openStream(fields, noBody);
-    } catch {
-      // Only when the peer's limits changed under us: the exchange never left, so retry it.
+    } catch (err) {
       this.#entries.delete(exchange);
+      if (err instanceof H2Error && err.code === 'AVX_H2_HEADER_LIST_TOO_LARGE') {
+        // RFC 9113 §6.5.2: the server said it would refuse this header section; another
+        // connection to it would too. Nothing was sent.
+        exchange.fail(new RequestHeadersTooLargeError(settings.target.origin, err));
+        this.#capacityFreed = true;
+        if (!this.#receiving) queueMicrotask(this.#deferredAfterEvents);
+        return;
+      }
+      // Otherwise only when the peer's limits changed under us: the exchange never left, so retry it.
       exchange.state = ExchangeState.Queued;
       exchange.carrier = undefined;
       this.#owner.onH2Retry(this, [exchange]);
@@ -458,11 +490,16 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
   }
 
   onStreamClosed(stream: H2Stream, errorCode: number, byPeer: boolean): void {
-    const entry = stream.data as H2ClientStream;
+    const entry = stream.data as H2ClientStream | undefined;
+    // A promised stream refused before it got an exchange (see onPushPromise).
+    if (entry === undefined) return;
     const exchange = entry.exchange;
     entry.timer?.cancel();
     entry.writable?.();
     entry.writable = undefined;
+    // The whole connection failed (a GOAWAY with an error is queued): `onConnectionError` then
+    // `destroy` settle every exchange with that error, which says what broke.
+    if (this.#core.failed) return;
     if (this.#entries.get(exchange) === entry) this.#entries.delete(exchange);
     this.#capacityFreed = true;
     if (!this.#receiving) queueMicrotask(this.#deferredAfterEvents);
@@ -504,6 +541,86 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
     this.#flush();
     this.#afterEvents();
   };
+
+  /**
+   * RFC 9113 §8.4: the server promised a push (only with `http2Push`, which leaves
+   * SETTINGS_ENABLE_PUSH at 1). The promised stream gets an exchange of its own, so its response
+   * arrives like any other; the callback receives it as a {@link ClientPush}.
+   */
+  onPushPromise(associated: H2Stream, promised: H2Stream, fields: string[]): void {
+    const settings = this.#settings;
+    const onPush = settings.onPush;
+    const parent = (associated.data as H2ClientStream | undefined)?.exchange;
+    let method = '';
+    let scheme = '';
+    let authority = '';
+    let path = '';
+    const regular: string[] = [];
+    for (let i = 0; i < fields.length; i += 2) {
+      const name = fields[i]!;
+      const value = fields[i + 1]!;
+      if (name === ':method') method = value;
+      else if (name === ':scheme') scheme = value;
+      else if (name === ':authority') authority = value;
+      else if (name === ':path') path = value;
+      else if (name.charCodeAt(0) !== 0x3a) regular.push(name, value);
+    }
+    if (onPush === undefined || parent === undefined || this.closed) {
+      this.#core.resetStream(promised, H2ErrorCode.CANCEL);
+      return;
+    }
+    // RFC 9113 §8.4.1: only responses the server is authoritative for: this connection's origin.
+    if (scheme !== this.#scheme || authority.toLowerCase() !== settings.authority.toLowerCase()) {
+      this.#core.resetStream(promised, H2ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
+    let url: URL;
+    try {
+      url = new URL(path, settings.target.origin);
+    } catch {
+      this.#core.resetStream(promised, H2ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
+    const headers = Headers.fromFlat(regular, { trusted: true });
+    const parentRequest = parent.request;
+    const request = new ClientRequest(
+      method,
+      url,
+      headers,
+      null,
+      undefined,
+      0,
+      parentRequest.headersTimeout,
+      parentRequest.bodyTimeout,
+    );
+    let resolve!: (response: ClientResponse) => void;
+    let reject!: (error: Error) => void;
+    const response = new Promise<ClientResponse>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // A push nobody awaits must not become an unhandled rejection.
+    response.catch(() => {});
+    const exchange = new ClientExchange(PUSH_QUEUE, request, settings.target.origin, resolve, reject);
+    exchange.state = ExchangeState.Sent;
+    exchange.carrier = this;
+    // It was never sent by us: nothing to retry if the connection drops.
+    exchange.retried = true;
+    const entry = new H2ClientStream(exchange, this);
+    entry.stream = promised;
+    promised.data = entry;
+    this.#entries.set(exchange, entry);
+    this.#armStream(entry, request.headersTimeout);
+    const origin = settings.target.origin;
+    onPush({
+      method,
+      url,
+      headers,
+      initiator: parentRequest.url,
+      response,
+      cancel: () => exchange.abort(new ConnectionClosedError(origin, 'the push was cancelled by the client')),
+    });
+  }
 
   onStreamWritable(stream: H2Stream): void {
     const entry = stream.data as H2ClientStream;
@@ -632,6 +749,18 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
     this.#timer?.cancel();
   }
 
+  /** @internal The housekeeping timer fired: let the core check its deadlines. */
+  onTick(): void {
+    if (this.closed) return;
+    this.#receiving = true;
+    this.#core.tick(Date.now());
+    this.#receiving = false;
+    this.#flush();
+    this.#afterEvents();
+    if (!this.closed && this.#tickTimer !== undefined)
+      this.#settings.wheel.reschedule(this.#tickTimer, TICK_MS);
+  }
+
   /** @internal The wheel fired the connection's timer. */
   onTimer(): void {
     if (this.closed) return;
@@ -667,6 +796,7 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
     if (this.closed) return;
     this.closed = true;
     this.#disarm();
+    this.#tickTimer?.cancel();
     this.#attempt?.cancel(reason);
     const socket = this.#socket;
     if (socket !== undefined) {

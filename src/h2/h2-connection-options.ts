@@ -47,6 +47,22 @@ export interface H2ConnectionOptions {
    * types, PRIORITY) per second (burst twice that). Default 200.
    */
   maxEmptyFramesPerSecond?: number;
+  /**
+   * Client role: accept server push (RFC 9113 §8.4): SETTINGS_ENABLE_PUSH is left at 1 and each
+   * valid PUSH_PROMISE goes to the handler's `onPushPromise` (refused with CANCEL when it has
+   * none). When false, a client announces SETTINGS_ENABLE_PUSH = 0 and treats any PUSH_PROMISE as
+   * a connection error PROTOCOL_ERROR. Servers ignore it (they push only when the client's
+   * SETTINGS_ENABLE_PUSH is 1). Default false.
+   */
+  enablePush?: boolean;
+  /**
+   * Server role: announce SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441 §3) and accept extended
+   * CONNECT requests (`:method CONNECT` with `:protocol`, §4). Without it a `:protocol` field makes
+   * the request malformed. Ignored by clients, which only learn the peer's value. Default false
+   * here; the server driver turns it on when the app serves a protocol over extended CONNECT
+   * (a WebSocket route), see `H2ServerConnection`.
+   */
+  enableConnectProtocol?: boolean;
 }
 
 /** {@link H2ConnectionOptions} with the defaults applied. */
@@ -72,5 +88,7 @@ export function resolveH2ConnectionOptions(options: H2ConnectionOptions = {}): R
     maxSettingsPerSecond: options.maxSettingsPerSecond ?? 20,
     maxPingsPerSecond: options.maxPingsPerSecond ?? 20,
     maxEmptyFramesPerSecond: options.maxEmptyFramesPerSecond ?? 200,
+    enablePush: options.enablePush ?? false,
+    enableConnectProtocol: options.enableConnectProtocol ?? false,
   };
 }

@@ -11,14 +11,20 @@
  * WINDOW_UPDATE policy that credits bytes back only as the driver consumes them (a slow
  * reader holds at most one window per stream); HPACK (RFC 7541) with header list limits;
  * CONTINUATION assembly (§6.10); header validation (§8.1-§8.3); PING (§6.7); RST_STREAM
- * (§6.4); GOAWAY (§6.8); PRIORITY parsed and ignored (§5.3.2); the RFC 9218 `priority` field
- * parsed; trailers (§8.1).
+ * (§6.4); GOAWAY (§6.8); PRIORITY validated and otherwise ignored (§5.3.2); the RFC 9218
+ * `priority` field and PRIORITY_UPDATE frame (§7.1), which order queued DATA
+ * (`H2PriorityScheduler`); server push (§8.4): `pushPromise` when the client allows it, and
+ * PUSH_PROMISE received by a client with `enablePush`; frames on closed streams answered as
+ * §5.1 asks (`ClosedStreamLog`); the peer's SETTINGS_MAX_HEADER_LIST_SIZE enforced on what we
+ * send; trailers (§8.1); extended CONNECT (RFC 8441 §3, §4) behind `enableConnectProtocol`.
  *
  * Hardening (§10.5): rapid reset (CVE-2023-44487), CONTINUATION flood (CVE-2024-27316),
  * HPACK bombs, SETTINGS / PING / empty-frame floods end the connection with
  * ENHANCE_YOUR_CALM; limits come from `H2ConnectionOptions`.
  */
 
+import { ClosedStreamEnd, ClosedStreamLog } from './closed-stream-log.js';
+import { fieldSectionSize } from './field-section-size.js';
 import {
   type H2ConnectionOptions,
   type ResolvedH2ConnectionOptions,
@@ -48,7 +54,8 @@ import { H2FrameWriter } from './h2-frame-writer.js';
 import { H2Stream, H2StreamState } from './h2-stream.js';
 import { HpackDecoder } from './hpack-decoder.js';
 import { HpackEncoder } from './hpack-encoder.js';
-import { parsePriorityField } from './priority-field.js';
+import { type PriorityParams, parsePriorityField } from './priority-field.js';
+import { H2PriorityScheduler } from './priority-scheduler.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Which end of the connection this is. */
@@ -69,6 +76,18 @@ export interface H2ConnectionHandler {
   onStreamWritable(stream: H2Stream): void;
   /** The peer sent GOAWAY (RFC 9113 §6.8). */
   onGoaway(lastStreamId: number, errorCode: number, debug: Buffer): void;
+  /**
+   * A SETTINGS frame from the peer was applied (its values are in the `peer*` fields). Optional:
+   * a client that must know a setting before it sends (RFC 8441 §3) waits for the first one.
+   */
+  onSettings?(): void;
+  /**
+   * Client role with `enablePush`: the server promised `promised` (state reserved (remote)) on
+   * `associated`, for the request in `fields` (RFC 9113 §8.4). Its response arrives through
+   * `onHeaders` / `onData` like any other; `resetStream(promised, CANCEL)` declines it (§8.4.2).
+   * Without this method, promises are refused with CANCEL.
+   */
+  onPushPromise?(associated: H2Stream, promised: H2Stream, fields: string[]): void;
   /** The connection failed; a GOAWAY is queued. Flush `takeOutgoing()` and close. */
   onConnectionError(error: H2Error): void;
 }
@@ -88,6 +107,12 @@ export class H2Connection implements H2FrameSink {
   peerInitialWindowSize = H2_DEFAULT_WINDOW;
   peerMaxFrameSize = H2_MIN_MAX_FRAME_SIZE;
   peerMaxHeaderListSize = Number.POSITIVE_INFINITY;
+  /** The peer's SETTINGS_ENABLE_PUSH (RFC 9113 §6.5.2; initially 1): a server may push. */
+  peerEnablePush = true;
+  /** The peer announced SETTINGS_ENABLE_CONNECT_PROTOCOL = 1 (RFC 8441 §3). */
+  peerEnableConnectProtocol = false;
+  /** The peer's first SETTINGS frame arrived (RFC 9113 §3.4). */
+  peerSettingsReceived = false;
   /** Connection-level send window (RFC 9113 §6.9.1). */
   sendWindow = H2_DEFAULT_WINDOW;
   /** Connection-level receive window. */
@@ -124,7 +149,14 @@ export class H2Connection implements H2FrameSink {
   private blockBytes = 0;
   private blockFrames = 0;
   private blockTooLarge = false;
-  private readonly sendQueue: H2Stream[] = [];
+  /** The stream a PUSH_PROMISE block being assembled promises, or 0 for a HEADERS block. */
+  private blockPromisedId = 0;
+  /** Streams with DATA, trailers or END_STREAM waiting, in RFC 9218 priority order. */
+  private readonly scheduler: H2PriorityScheduler;
+  /** How recently closed streams ended (RFC 9113 §5.1: late frames ignored or STREAM_CLOSED). */
+  private readonly closedStreams: ClosedStreamLog;
+  /** RFC 9218 §7.1: PRIORITY_UPDATE received for request streams not open yet. */
+  private earlyPriorities: Map<number, PriorityParams> | undefined;
   private flushing = false;
   private readonly writable: H2Stream[] = [];
   private readonly facts: H2FieldFacts = { contentLength: -1, priorityIndex: -1, method: '', status: 0 };
@@ -150,6 +182,8 @@ export class H2Connection implements H2FrameSink {
     this.settingsFlood = new TokenBucket(o.maxSettingsPerSecond, o.maxSettingsPerSecond * 2);
     this.pingFlood = new TokenBucket(o.maxPingsPerSecond, o.maxPingsPerSecond * 2);
     this.emptyFlood = new TokenBucket(o.maxEmptyFramesPerSecond, o.maxEmptyFramesPerSecond * 2);
+    this.scheduler = new H2PriorityScheduler((stream) => this.sendFrameOf(stream));
+    this.closedStreams = new ClosedStreamLog(Math.min(Math.max(128, 2 * o.maxConcurrentStreams), 8192));
   }
 
   /**
@@ -176,7 +210,13 @@ export class H2Connection implements H2FrameSink {
       H2Setting.NO_RFC7540_PRIORITIES,
       1,
     ];
-    if (!this.isServer) settings.push(H2Setting.ENABLE_PUSH, 0);
+    // RFC 9113 §8.4: a client refuses push unless asked to accept it (the initial value is 1).
+    if (!this.isServer) {
+      if (!o.enablePush) settings.push(H2Setting.ENABLE_PUSH, 0);
+    } else if (o.enableConnectProtocol) {
+      // RFC 8441 §3: a server that accepts extended CONNECT says so.
+      settings.push(H2Setting.ENABLE_CONNECT_PROTOCOL, 1);
+    }
     this.writer.settings(settings);
     this.settingsSentAt.push(now);
     if (o.connectionWindowSize > H2_DEFAULT_WINDOW) {
@@ -217,8 +257,9 @@ export class H2Connection implements H2FrameSink {
       );
       return;
     }
-    for (const stream of this.sendQueue) {
+    for (const stream of this.streams.values()) {
       if (
+        stream.queued &&
         stream.stalledSince >= 0 &&
         now - stream.stalledSince > o.sendStallTimeout &&
         stream.state !== H2StreamState.Closed
@@ -251,8 +292,11 @@ export class H2Connection implements H2FrameSink {
         this.onSettingsFrame(flags, streamId, payload);
         break;
       case H2FrameType.PUSH_PROMISE:
-        // RFC 9113 §8.4: clients never push, and we tell servers not to (ENABLE_PUSH = 0).
-        throw this.protocolError('PUSH_PROMISE is not allowed on this connection (RFC 9113 §6.6, §8.4)');
+        this.onPushPromiseFrame(flags, streamId, payload);
+        break;
+      case H2FrameType.PRIORITY_UPDATE:
+        this.onPriorityUpdateFrame(streamId, payload);
+        break;
       case H2FrameType.PING:
         this.onPingFrame(flags, streamId, payload);
         break;
@@ -298,11 +342,16 @@ export class H2Connection implements H2FrameSink {
     const stream = this.streams.get(id);
     if (stream === undefined) {
       if (this.isIdle(id)) throw this.protocolError(`DATA on idle stream ${id} (RFC 9113 §5.1)`);
-      // A stream already closed (we may have reset it): the octets still count (§6.9).
+      // A stream already closed: the octets still count (§6.9), and unless we reset it (then
+      // the peer may not have known yet) the peer broke §5.1.
       this.creditConnection(length);
+      this.checkClosedStream(id, 'DATA');
       return;
     }
     if (!stream.canReceive) {
+      // RFC 9113 §5.1: only HEADERS may arrive on a stream the peer reserved.
+      if (stream.state === H2StreamState.ReservedRemote)
+        throw this.protocolError(`DATA on reserved stream ${id} (RFC 9113 §5.1)`);
       this.creditConnection(length);
       this.streamError(stream, H2ErrorCode.STREAM_CLOSED);
       return;
@@ -392,6 +441,12 @@ export class H2Connection implements H2FrameSink {
         : Buffer.concat(this.blockFragments, this.blockBytes);
     this.blockStreamId = 0;
     this.blockFragments = [];
+    const promised = this.blockPromisedId;
+    if (promised !== 0) {
+      this.blockPromisedId = 0;
+      this.onPushPromiseBlock(id, promised, block);
+      return;
+    }
     this.onHeaderBlock(id, block, this.blockEndStream, this.blockBadPriority, false);
   }
 
@@ -424,15 +479,21 @@ export class H2Connection implements H2FrameSink {
       if (this.isServer) {
         if ((id & 1) === 0) throw this.protocolError(`client opened even stream ${id} (RFC 9113 §5.1.1)`);
         if (id <= this.lastPeerStreamId) {
-          // A stream that is already closed: tolerated after we reset it (§5.1), else an error.
+          // A stream that is already closed: ignored after we reset it (§5.1), else an error.
+          this.checkClosedStream(id, 'HEADERS');
           return;
         }
         this.lastPeerStreamId = id;
-        if (this.goawaySent && id > this.goawayLastStreamId) return; // §6.8: ignored
+        if (this.goawaySent && id > this.goawayLastStreamId) {
+          // §6.8: ignored, and so are its later frames.
+          this.closedStreams.add(id, ClosedStreamEnd.ResetByUs);
+          return;
+        }
         if (this.peerStreams >= this.options.maxConcurrentStreams) {
           // RFC 9113 §5.1.2: over our limit.
           this.countReset();
           this.writer.rstStream(id, H2ErrorCode.REFUSED_STREAM);
+          this.closedStreams.add(id, ClosedStreamEnd.ResetByUs);
           return;
         }
         const stream = new H2Stream(id, this.peerInitialWindowSize, this.options.initialWindowSize);
@@ -442,13 +503,13 @@ export class H2Connection implements H2FrameSink {
         if (tooLarge) {
           // RFC 9113 §10.5.1 / RFC 6585 §5: answer 431 and keep the connection.
           this.countReset();
-          this.sendHeaders(stream, [':status', '431'], true);
+          this.writeHeaders(stream, [':status', '431'], true);
           if (this.streams.has(id)) this.streamError(stream, H2ErrorCode.NO_ERROR);
           return;
         }
         const problem = badPriority
           ? 'stream depends on itself (RFC 9113 §5.3.1)'
-          : checkRequestFields(fields, facts);
+          : checkRequestFields(fields, facts, this.options.enableConnectProtocol);
         if (problem !== undefined || (endStream && facts.contentLength > 0)) {
           // RFC 9113 §8.1.1: malformed requests are stream errors.
           this.countReset();
@@ -458,17 +519,29 @@ export class H2Connection implements H2FrameSink {
         stream.headersReceived = true;
         stream.expectedLength = facts.contentLength;
         if (facts.priorityIndex >= 0) stream.priority = parsePriorityField(fields[facts.priorityIndex]!);
+        const earlyMap = this.earlyPriorities;
+        if (earlyMap !== undefined && earlyMap.size > 0) {
+          // RFC 9218 §7.1: a PRIORITY_UPDATE sent before the request wins over its field.
+          const early = earlyMap.get(id);
+          if (early !== undefined) stream.priority = early;
+          // Streams up to this one can no longer open (RFC 9113 §5.1.1): drop their updates.
+          for (const key of earlyMap.keys()) if (key <= id) earlyMap.delete(key);
+        }
         stream.announced = true;
         this.handler.onHeaders(stream, fields, endStream, false);
         if (endStream) this.endRemote(stream);
         return;
       }
-      if ((id & 1) === 0)
+      if ((id & 1) === 0 && id > this.lastPeerStreamId)
         throw this.protocolError(`server opened stream ${id} without PUSH_PROMISE (RFC 9113 §8.4)`);
-      if (id >= this.nextStreamId) throw this.protocolError(`HEADERS on idle stream ${id} (RFC 9113 §5.1)`);
-      return; // a stream we closed
+      if (id >= this.nextStreamId && (id & 1) === 1)
+        throw this.protocolError(`HEADERS on idle stream ${id} (RFC 9113 §5.1)`);
+      this.checkClosedStream(id, 'HEADERS');
+      return;
     }
     const stream = existing;
+    // RFC 9113 §5.1: the promised response's HEADERS make a reserved stream half-closed (local).
+    if (stream.state === H2StreamState.ReservedRemote) stream.state = H2StreamState.HalfClosedLocal;
     if (!stream.canReceive) {
       this.streamError(stream, H2ErrorCode.STREAM_CLOSED);
       return;
@@ -508,17 +581,151 @@ export class H2Connection implements H2FrameSink {
 
   private onPriorityFrame(id: number, payload: Buffer): void {
     if (id === 0) throw this.protocolError('PRIORITY on stream 0 (RFC 9113 §6.3)');
-    if (payload.length !== 5) {
-      this.writer.rstStream(id, H2ErrorCode.FRAME_SIZE_ERROR);
+    // RFC 9113 §5.3.2: the RFC 7540 priority scheme is deprecated; validated, then ignored.
+    this.countEmpty();
+    let code = -1;
+    // RFC 9113 §6.3: a length other than 5 is a stream error FRAME_SIZE_ERROR.
+    if (payload.length !== 5) code = H2ErrorCode.FRAME_SIZE_ERROR;
+    // RFC 9113 §5.3.1: a stream cannot depend on itself (a stream error PROTOCOL_ERROR).
+    else if ((payload.readUInt32BE(0) & 0x7fffffff) === id) code = H2ErrorCode.PROTOCOL_ERROR;
+    if (code < 0) return;
+    // Each answer costs us a frame: count it like a reset (CVE-2023-44487).
+    this.countReset();
+    const stream = this.streams.get(id);
+    if (stream !== undefined) this.streamError(stream, code);
+    else this.writer.rstStream(id, code);
+  }
+
+  /**
+   * RFC 9113 §6.6, §8.4: PUSH_PROMISE. Servers never receive one (clients cannot push), and a
+   * client that refused push (SETTINGS_ENABLE_PUSH 0) treats one as a connection error.
+   */
+  private onPushPromiseFrame(flags: number, id: number, payload: Buffer): void {
+    if (this.isServer) throw this.protocolError('a client sent PUSH_PROMISE (RFC 9113 §8.4)');
+    if (!this.options.enablePush)
+      throw this.protocolError('PUSH_PROMISE after SETTINGS_ENABLE_PUSH = 0 (RFC 9113 §6.5.2, §8.4)');
+    if (id === 0) throw this.protocolError('PUSH_PROMISE on stream 0 (RFC 9113 §6.6)');
+    let start = 0;
+    let end = payload.length;
+    let pad = 0;
+    if (flags & H2Flag.PADDED) {
+      if (end < 1) throw this.frameSizeError('padded PUSH_PROMISE without a pad length');
+      pad = payload[0]!;
+      start = 1;
+    }
+    if (end - start < 4) throw this.frameSizeError('PUSH_PROMISE too short for its promised stream id');
+    const promised = payload.readUInt32BE(start) & 0x7fffffff;
+    start += 4;
+    if (pad > end - start)
+      throw this.protocolError('PUSH_PROMISE padding exceeds the payload (RFC 9113 §6.6)');
+    end -= pad;
+    // RFC 9113 §6.6, §5.1.1: the promised id must be a new server stream id.
+    if (promised === 0 || (promised & 1) !== 0 || promised <= this.lastPeerStreamId) {
+      throw this.protocolError(`PUSH_PROMISE promises illegal stream ${promised} (RFC 9113 §6.6)`);
+    }
+    this.lastPeerStreamId = promised;
+    const fragment = payload.subarray(start, end);
+    if (flags & H2Flag.END_HEADERS) {
+      this.onPushPromiseBlock(id, promised, fragment);
       return;
     }
-    // RFC 9113 §5.3.2: the RFC 7540 priority scheme is deprecated; parsed and ignored.
-    this.countEmpty();
-    if ((payload.readUInt32BE(0) & 0x7fffffff) === id) {
-      const stream = this.streams.get(id);
-      if (stream !== undefined) this.streamError(stream, H2ErrorCode.PROTOCOL_ERROR);
-      else this.writer.rstStream(id, H2ErrorCode.PROTOCOL_ERROR);
+    if (fragment.length === 0) this.countEmpty();
+    this.blockStreamId = id;
+    this.blockPromisedId = promised;
+    this.blockEndStream = false;
+    this.blockBadPriority = false;
+    this.blockFragments = [fragment];
+    this.blockBytes = fragment.length;
+    this.blockFrames = 1;
+    this.blockTooLarge = false;
+    this.checkBlockSize();
+  }
+
+  /** A complete PUSH_PROMISE header block (client role, `enablePush`). */
+  private onPushPromiseBlock(associatedId: number, promisedId: number, block: Buffer): void {
+    // Always decode: the HPACK context must stay in step (§4.3), even for refused promises.
+    const fields = this.decoder.decode(block);
+    const tooLarge = this.decoder.tooLarge;
+    const associated = this.streams.get(associatedId);
+    if (associated === undefined || !associated.canReceive || !this.isLocal(associatedId)) {
+      // RFC 9113 §6.6: only on a stream we opened that is open or half-closed (local); but a
+      // promise may cross our RST_STREAM of its stream (§5.1): then the promise is refused.
+      if (
+        associated !== undefined ||
+        !this.isLocal(associatedId) ||
+        this.isIdle(associatedId) ||
+        this.closedStreams.get(associatedId) === ClosedStreamEnd.EndedByPeer
+      ) {
+        throw this.protocolError(`PUSH_PROMISE on stream ${associatedId}, which is not open (RFC 9113 §6.6)`);
+      }
+      this.refusePromise(promisedId, H2ErrorCode.CANCEL);
+      return;
     }
+    const facts = this.facts;
+    // RFC 9113 §8.4.1: a promised request is well-formed, safe and cacheable, else a stream error.
+    const problem = tooLarge ? 'too large' : checkRequestFields(fields, facts);
+    if (problem !== undefined || (facts.method !== 'GET' && facts.method !== 'HEAD')) {
+      this.refusePromise(promisedId, H2ErrorCode.PROTOCOL_ERROR);
+      return;
+    }
+    // §8.4.2: SETTINGS_MAX_CONCURRENT_STREAMS limits pushes too; after our GOAWAY we take none.
+    if (
+      this.peerStreams >= this.options.maxConcurrentStreams ||
+      this.goawaySent ||
+      this.handler.onPushPromise === undefined
+    ) {
+      this.refusePromise(promisedId, this.goawaySent ? H2ErrorCode.REFUSED_STREAM : H2ErrorCode.CANCEL);
+      return;
+    }
+    const stream = new H2Stream(promisedId, this.peerInitialWindowSize, this.options.initialWindowSize);
+    stream.state = H2StreamState.ReservedRemote;
+    stream.associatedId = associatedId;
+    stream.announced = true;
+    this.streams.set(promisedId, stream);
+    this.peerStreams++;
+    this.handler.onPushPromise(associated, stream, fields);
+  }
+
+  /** Declines a promised stream at once (RST_STREAM, RFC 9113 §8.4.2); its later frames are ignored. */
+  private refusePromise(promisedId: number, errorCode: number): void {
+    this.countReset();
+    this.writer.rstStream(promisedId, errorCode);
+    this.closedStreams.add(promisedId, ClosedStreamEnd.ResetByUs);
+  }
+
+  /**
+   * RFC 9218 §7.1: PRIORITY_UPDATE, from a client, on stream 0: the new priority of a request
+   * (or pushed) stream. For a request stream not open yet it is kept (at most
+   * `maxConcurrentStreams` of them) and applied when the request arrives.
+   */
+  private onPriorityUpdateFrame(id: number, payload: Buffer): void {
+    if (!this.isServer) throw this.protocolError('a server sent PRIORITY_UPDATE (RFC 9218 §7.1)');
+    if (id !== 0) throw this.protocolError('PRIORITY_UPDATE on a stream other than 0 (RFC 9218 §7.1)');
+    if (payload.length < 4)
+      throw this.frameSizeError('PRIORITY_UPDATE shorter than 4 octets (RFC 9218 §7.1)');
+    this.countEmpty();
+    const target = payload.readUInt32BE(0) & 0x7fffffff;
+    if (target === 0) throw this.protocolError('PRIORITY_UPDATE for stream 0 (RFC 9218 §7.1)');
+    if (this.isLocal(target) && this.isIdle(target)) {
+      throw this.protocolError(`PRIORITY_UPDATE for push stream ${target} never promised (RFC 9218 §7.1)`);
+    }
+    const params = parsePriorityField(payload.toString('latin1', 4));
+    const stream = this.streams.get(target);
+    if (stream !== undefined) {
+      stream.priority = params;
+      this.scheduler.reprioritize(stream);
+      return;
+    }
+    if (!this.isIdle(target)) return; // closed: nothing to do
+    let early = this.earlyPriorities;
+    if (early === undefined) {
+      early = new Map();
+      this.earlyPriorities = early;
+    }
+    if (!early.has(target) && early.size >= this.options.maxConcurrentStreams) {
+      throw this.protocolError('too many PRIORITY_UPDATE frames for streams not open (RFC 9218 §7.1)');
+    }
+    early.set(target, params);
   }
 
   private onRstStreamFrame(id: number, payload: Buffer): void {
@@ -551,6 +758,7 @@ export class H2Connection implements H2FrameSink {
         case H2Setting.ENABLE_PUSH:
           if (value > 1 || (!this.isServer && value !== 0))
             throw this.protocolError('invalid SETTINGS_ENABLE_PUSH (RFC 9113 §6.5.2)');
+          this.peerEnablePush = value === 1;
           break;
         case H2Setting.MAX_CONCURRENT_STREAMS:
           this.peerMaxConcurrentStreams = value;
@@ -590,11 +798,19 @@ export class H2Connection implements H2FrameSink {
         case H2Setting.MAX_HEADER_LIST_SIZE:
           this.peerMaxHeaderListSize = value;
           break;
+        case H2Setting.ENABLE_CONNECT_PROTOCOL:
+          // RFC 8441 §3: 0 or 1, and never withdrawn once announced.
+          if (value > 1 || (value === 0 && this.peerEnableConnectProtocol))
+            throw this.protocolError('invalid SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3)');
+          this.peerEnableConnectProtocol = value === 1;
+          break;
         default:
         // RFC 9113 §6.5.2: unknown settings are ignored.
       }
     }
     this.writer.settingsAck();
+    this.peerSettingsReceived = true;
+    this.handler.onSettings?.();
   }
 
   private onPingFrame(flags: number, id: number, payload: Buffer): void {
@@ -658,7 +874,8 @@ export class H2Connection implements H2FrameSink {
 
   /** Opens a stream (client) with a request header section. Throws H2Error when it cannot. */
   openStream(fields: readonly string[], endStream: boolean): H2Stream {
-    if (this.isServer) throw new Error('a server cannot open streams (no push)');
+    if (this.isServer) throw new Error('a server opens streams only by pushing (see pushPromise)');
+    this.checkFieldSectionSize(fields, 0);
     if (this.failed || this.peerGoawayLastStreamId >= 0) {
       throw new H2Error('AVX_H2_PEER_GOAWAY', H2ErrorCode.REFUSED_STREAM, 0, 'the connection is going away');
     }
@@ -688,7 +905,7 @@ export class H2Connection implements H2FrameSink {
     stream.announced = true;
     this.streams.set(stream.id, stream);
     this.localStreams++;
-    this.sendHeaders(stream, fields, endStream);
+    this.writeHeaders(stream, fields, endStream);
     return stream;
   }
 
@@ -702,12 +919,73 @@ export class H2Connection implements H2FrameSink {
     this.nextStreamId = id;
   }
 
-  /** Sends a header section (response, informational response, or request trailers). */
+  /**
+   * Sends a header section (response, informational response, or request trailers); on a
+   * stream we promised (reserved (local)) it starts the pushed response (RFC 9113 §5.1, §8.4).
+   * Throws {@link H2Error} `AVX_H2_HEADER_LIST_TOO_LARGE` (and sends nothing) when the section
+   * exceeds the peer's SETTINGS_MAX_HEADER_LIST_SIZE (§6.5.2, §10.5.1).
+   */
   sendHeaders(stream: H2Stream, fields: readonly string[], endStream: boolean): void {
+    if (stream.state === H2StreamState.ReservedLocal) {
+      this.checkFieldSectionSize(fields, stream.id);
+      stream.state = H2StreamState.HalfClosedRemote;
+    }
     if (!stream.canSend) return;
-    const block = this.encoder.encode(fields);
-    this.writer.headers(stream.id, block, endStream, this.peerMaxFrameSize);
-    if (endStream) this.endLocal(stream);
+    this.checkFieldSectionSize(fields, stream.id);
+    this.writeHeaders(stream, fields, endStream);
+  }
+
+  /**
+   * Promises a pushed response (RFC 9113 §8.4, §6.6): sends PUSH_PROMISE on `associated` (a
+   * request stream we may still send on) for the request in `fields` (`:method` GET or HEAD,
+   * `:scheme`, `:authority`, `:path`, §8.4.1) and returns the promised stream, in state
+   * reserved (local): answer it with `sendHeaders` and `sendData` like any response. Returns
+   * undefined when pushing is not possible now: the client set SETTINGS_ENABLE_PUSH to 0, its
+   * SETTINGS_MAX_CONCURRENT_STREAMS is reached, either side is going away, or `associated` is
+   * not open. Throws {@link H2Error} when called on a client, for a request that is not a safe
+   * and cacheable GET or HEAD, or one over the peer's SETTINGS_MAX_HEADER_LIST_SIZE.
+   */
+  pushPromise(associated: H2Stream, fields: readonly string[]): H2Stream | undefined {
+    if (!this.isServer) {
+      // RFC 9113 §8.4: "A client cannot push."
+      throw this.protocolError('a client cannot push (RFC 9113 §8.4)');
+    }
+    const problem = checkRequestFields(fields, this.facts);
+    const method = this.facts.method;
+    if (problem !== undefined || (method !== 'GET' && method !== 'HEAD')) {
+      throw new H2Error(
+        'AVX_H2_MALFORMED_HEADERS',
+        H2ErrorCode.PROTOCOL_ERROR,
+        0,
+        `a pushed request must be a well-formed GET or HEAD (RFC 9113 §8.4.1): ${problem ?? method}`,
+      );
+    }
+    this.checkFieldSectionSize(fields, associated.id);
+    if (
+      !this.peerEnablePush ||
+      this.failed ||
+      this.goawaySent ||
+      this.peerGoawayLastStreamId >= 0 ||
+      this.isLocal(associated.id) ||
+      !associated.canSend ||
+      this.nextStreamId > H2_MAX_STREAM_ID ||
+      this.localStreams >= this.peerMaxConcurrentStreams
+    ) {
+      return undefined;
+    }
+    const stream = new H2Stream(
+      this.nextStreamId,
+      this.peerInitialWindowSize,
+      this.options.initialWindowSize,
+    );
+    this.nextStreamId += 2;
+    stream.state = H2StreamState.ReservedLocal;
+    stream.associatedId = associated.id;
+    stream.announced = true;
+    this.streams.set(stream.id, stream);
+    this.localStreams++;
+    this.writer.pushPromise(associated.id, stream.id, this.encoder.encode(fields), this.peerMaxFrameSize);
+    return stream;
   }
 
   /**
@@ -730,9 +1008,13 @@ export class H2Connection implements H2FrameSink {
     return true;
   }
 
-  /** Ends the stream with trailers after the queued data (RFC 9113 §8.1). */
+  /**
+   * Ends the stream with trailers after the queued data (RFC 9113 §8.1). Throws like
+   * {@link sendHeaders} when they exceed the peer's SETTINGS_MAX_HEADER_LIST_SIZE.
+   */
   sendTrailers(stream: H2Stream, fields: readonly string[]): void {
     if (!stream.canSend || stream.pendingEnd) return;
+    this.checkFieldSectionSize(fields, stream.id);
     stream.pendingTrailers = fields.slice();
     stream.pendingEnd = true;
     this.enqueue(stream);
@@ -773,7 +1055,8 @@ export class H2Connection implements H2FrameSink {
   goaway(errorCode: number = H2ErrorCode.NO_ERROR, debug?: string): void {
     if (this.goawaySent || this.failed) return;
     this.goawaySent = true;
-    this.goawayLastStreamId = this.isServer ? this.lastPeerStreamId : 0;
+    // The last stream the peer opened: requests for a server, promised pushes for a client.
+    this.goawayLastStreamId = this.lastPeerStreamId;
     this.writer.goaway(
       this.goawayLastStreamId,
       errorCode,
@@ -801,6 +1084,59 @@ export class H2Connection implements H2FrameSink {
 
   private isLocal(id: number): boolean {
     return (id & 1) === (this.isServer ? 0 : 1);
+  }
+
+  /** Encodes and queues a header section, unchecked (callers checked its size). */
+  private writeHeaders(stream: H2Stream, fields: readonly string[], endStream: boolean): void {
+    const block = this.encoder.encode(fields);
+    this.writer.headers(stream.id, block, endStream, this.peerMaxFrameSize);
+    if (endStream) this.endLocal(stream);
+  }
+
+  /** RFC 9113 §6.5.2, §10.5.1: refuses a field section the peer announced it will not take. */
+  private checkFieldSectionSize(fields: readonly string[], streamId: number): void {
+    const limit = this.peerMaxHeaderListSize;
+    if (limit === Number.POSITIVE_INFINITY) return;
+    const size = fieldSectionSize(fields);
+    if (size > limit) {
+      throw new H2Error(
+        'AVX_H2_HEADER_LIST_TOO_LARGE',
+        H2ErrorCode.INTERNAL_ERROR,
+        streamId,
+        `a field section of ${size} octets exceeds the peer's SETTINGS_MAX_HEADER_LIST_SIZE ${limit} (RFC 9113 §6.5.2)`,
+      );
+    }
+  }
+
+  /**
+   * DATA or HEADERS arrived on stream `id`, which is closed (not idle, not open). RFC 9113 §5.1:
+   * ignored when we reset the stream (the peer may have sent before it saw our RST_STREAM);
+   * a connection error STREAM_CLOSED when the peer had ended or reset it (§5.1, §6.1), or
+   * PROTOCOL_ERROR for HEADERS on a peer stream id that was never opened (§5.1.1). A stream
+   * closed so long ago that it is forgotten is given the benefit of the doubt.
+   */
+  private checkClosedStream(id: number, frame: string): void {
+    const end = this.closedStreams.get(id);
+    if (end === ClosedStreamEnd.ResetByUs) return;
+    if (end === ClosedStreamEnd.EndedByPeer) {
+      throw new H2Error(
+        'AVX_H2_STREAM_CLOSED',
+        H2ErrorCode.STREAM_CLOSED,
+        0,
+        `${frame} on stream ${id} after it was closed (RFC 9113 §5.1)`,
+      );
+    }
+    if (id <= this.closedStreams.forgottenUpTo || this.isLocal(id)) return;
+    // A peer stream id below one already used, never opened: implicitly closed (§5.1.1).
+    if (frame === 'HEADERS') {
+      throw this.protocolError(`HEADERS on stream ${id}, below a stream already opened (RFC 9113 §5.1.1)`);
+    }
+    throw new H2Error(
+      'AVX_H2_STREAM_CLOSED',
+      H2ErrorCode.STREAM_CLOSED,
+      0,
+      `${frame} on stream ${id}, which was never opened and is closed (RFC 9113 §5.1, §6.1)`,
+    );
   }
 
   /** RFC 9113 §5.1: a stream id never used yet. */
@@ -832,12 +1168,22 @@ export class H2Connection implements H2FrameSink {
 
   private streamError(stream: H2Stream, errorCode: number): void {
     this.writer.rstStream(stream.id, errorCode);
-    this.closeStream(stream, errorCode, false);
+    this.closeStream(stream, errorCode, false, ClosedStreamEnd.ResetByUs);
   }
 
-  private closeStream(stream: H2Stream, errorCode: number, byPeer: boolean): void {
+  /**
+   * Closes `stream`. `end` says how late frames on it are treated (§5.1): by default the peer
+   * is done with it (both END_STREAMs seen, or its RST_STREAM, or its GOAWAY).
+   */
+  private closeStream(
+    stream: H2Stream,
+    errorCode: number,
+    byPeer: boolean,
+    end: ClosedStreamEnd = ClosedStreamEnd.EndedByPeer,
+  ): void {
     if (stream.state === H2StreamState.Closed) return;
     stream.state = H2StreamState.Closed;
+    this.closedStreams.add(stream.id, end);
     stream.pending = [];
     stream.pendingBytes = 0;
     stream.pendingTrailers = undefined;
@@ -850,34 +1196,18 @@ export class H2Connection implements H2FrameSink {
   }
 
   private enqueue(stream: H2Stream): void {
-    if (!stream.queued) {
-      stream.queued = true;
-      this.sendQueue.push(stream);
-    }
+    if (!stream.queued) this.scheduler.add(stream);
   }
 
-  /** Sends queued DATA, one frame per stream per round, within the windows. */
+  /** Sends queued DATA within the windows, in RFC 9218 priority order (`H2PriorityScheduler`). */
   private flush(): void {
-    if (this.flushing || this.sendQueue.length === 0) return;
+    if (this.flushing || this.scheduler.size === 0) return;
     this.flushing = true;
-    const queue = this.sendQueue;
-    let progress = true;
-    while (progress && queue.length > 0) {
-      progress = false;
-      let keep = 0;
-      for (let i = 0; i < queue.length; i++) {
-        const stream = queue[i]!;
-        if (stream.state === H2StreamState.Closed || !stream.canSend) {
-          stream.queued = false;
-          continue;
-        }
-        if (this.sendFrameOf(stream)) progress = true;
-        if (stream.pendingBytes > 0 || stream.pendingEnd) queue[keep++] = stream;
-        else stream.queued = false;
-      }
-      queue.length = keep;
+    try {
+      this.scheduler.run();
+    } finally {
+      this.flushing = false;
     }
-    this.flushing = false;
     if (this.writable.length > 0) {
       const ready = this.writable.splice(0);
       for (const stream of ready)
@@ -923,7 +1253,7 @@ export class H2Connection implements H2FrameSink {
       stream.pendingEnd = false;
       const trailers = stream.pendingTrailers;
       stream.pendingTrailers = undefined;
-      if (trailers !== undefined) this.sendHeaders(stream, trailers, true);
+      if (trailers !== undefined) this.writeHeaders(stream, trailers, true);
       else {
         this.writer.data(stream.id, EMPTY, true);
         this.endLocal(stream);

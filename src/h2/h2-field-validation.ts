@@ -3,7 +3,8 @@
  * free of controls, whitespace and non-ASCII (§8.2.1); values have no NUL, CR or LF and no
  * leading or trailing whitespace (§8.2.1); connection-specific fields are forbidden
  * (§8.2.2); pseudo-header fields come first, once each, and only the ones defined for the
- * message kind (§8.3). A failed check makes the message malformed (§8.1.1): a stream error of
+ * message kind (§8.3), `:protocol` only on an extended CONNECT we allowed (RFC 8441 §4). A
+ * failed check makes the message malformed (§8.1.1): a stream error of
  * type PROTOCOL_ERROR. The checks return a reason string, or undefined when the section is
  * well-formed, and never allocate on success.
  */
@@ -17,6 +18,8 @@ export interface H2FieldFacts {
   /** The `:method`, `:status` etc. as found (request / response). */
   method: string;
   status: number;
+  /** The `:protocol` of an extended CONNECT (RFC 8441 §4), '' when absent. */
+  protocol?: string;
 }
 
 // RFC 9113 §8.2.1: bytes that may not appear in a field name.
@@ -62,6 +65,11 @@ function valueProblem(value: string): string | undefined {
   return undefined;
 }
 
+/** RFC 9110 §5.6.2: a non-empty token (the `:protocol` value, RFC 8441 §4). */
+function isToken(value: string): boolean {
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value);
+}
+
 /** Checks the regular fields from `from` on; fills content-length and priority. */
 function regularProblem(fields: readonly string[], from: number, facts: H2FieldFacts): string | undefined {
   for (let i = from; i < fields.length; i += 2) {
@@ -87,11 +95,19 @@ function regularProblem(fields: readonly string[], from: number, facts: H2FieldF
 /**
  * RFC 9113 §8.3.1: a request's header section. `:method` is required; `:scheme` and `:path`
  * too unless the method is CONNECT, where only `:authority` may accompany it (§8.5).
+ * With `extendedConnect` (we announced SETTINGS_ENABLE_CONNECT_PROTOCOL, RFC 8441 §3) a CONNECT
+ * may carry `:protocol` (a token), and then needs `:scheme` and `:path` like any request (§4);
+ * `:protocol` on another method, or when we did not announce the setting, is malformed.
  */
-export function checkRequestFields(fields: readonly string[], facts: H2FieldFacts): string | undefined {
+export function checkRequestFields(
+  fields: readonly string[],
+  facts: H2FieldFacts,
+  extendedConnect = false,
+): string | undefined {
   facts.contentLength = -1;
   facts.priorityIndex = -1;
   facts.method = '';
+  facts.protocol = '';
   let scheme = false;
   let path = false;
   let authority = false;
@@ -121,8 +137,11 @@ export function checkRequestFields(fields: readonly string[], facts: H2FieldFact
         authority = true;
         break;
       case ':protocol':
-        // RFC 8441 extended CONNECT: we do not advertise SETTINGS_ENABLE_CONNECT_PROTOCOL.
+        // RFC 8441 §4: extended CONNECT, only valid once we announced the setting (checked below).
+        if (protocol) return 'duplicate :protocol (RFC 8441 §4)';
+        if (!isToken(value)) return 'invalid :protocol (RFC 8441 §4: an upgrade token)';
         protocol = true;
+        facts.protocol = value;
         break;
       default:
         return `unknown or response pseudo-header ${name} in a request (RFC 9113 §8.3)`;
@@ -131,8 +150,11 @@ export function checkRequestFields(fields: readonly string[], facts: H2FieldFact
     if (problem !== undefined) return problem;
   }
   if (facts.method === '') return 'missing :method (RFC 9113 §8.3.1)';
-  if (protocol) return ':protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §4)';
-  if (facts.method === 'CONNECT') {
+  if (protocol) {
+    if (!extendedConnect) return ':protocol without SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §4)';
+    if (facts.method !== 'CONNECT') return ':protocol on a request other than CONNECT (RFC 8441 §4)';
+    if (!scheme || !path) return 'extended CONNECT without :scheme or :path (RFC 8441 §4)';
+  } else if (facts.method === 'CONNECT') {
     if (scheme || path || !authority) return 'CONNECT needs :authority only (RFC 9113 §8.5)';
   } else if (!scheme || !path) {
     return 'missing :scheme or :path (RFC 9113 §8.3.1)';

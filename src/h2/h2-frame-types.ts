@@ -1,6 +1,6 @@
 /**
  * HTTP/2 wire constants: the connection preface (RFC 9113 §3.4), frame types (§6, §11.2),
- * flags (§6.1-§6.10), SETTINGS identifiers (§6.5.2) and their bounds.
+ * flags (§6.1-§6.10), SETTINGS identifiers (§6.5.2, RFC 8441 §3, RFC 9218 §2.1) and their bounds.
  */
 
 /** RFC 9113 §3.4: the client connection preface. */
@@ -21,6 +21,8 @@ export const H2FrameType = {
   GOAWAY: 0x7,
   WINDOW_UPDATE: 0x8,
   CONTINUATION: 0x9,
+  /** RFC 9218 §7.1. */
+  PRIORITY_UPDATE: 0x10,
 } as const;
 
 /** RFC 9113 §6 flags. */
@@ -40,6 +42,8 @@ export const H2Setting = {
   INITIAL_WINDOW_SIZE: 0x4,
   MAX_FRAME_SIZE: 0x5,
   MAX_HEADER_LIST_SIZE: 0x6,
+  /** RFC 8441 §3: the peer accepts extended CONNECT (`:protocol`). */
+  ENABLE_CONNECT_PROTOCOL: 0x8,
   /** RFC 9218 §2.1. */
   NO_RFC7540_PRIORITIES: 0x9,
 } as const;

@@ -93,6 +93,35 @@ export class H2FrameWriter {
     }
   }
 
+  /**
+   * RFC 9113 §6.6, §6.10: PUSH_PROMISE on `streamId` promising `promisedId`, the request's header
+   * block split into CONTINUATION frames as needed (the first frame also carries the 4-octet
+   * promised stream id).
+   */
+  pushPromise(streamId: number, promisedId: number, block: Uint8Array, maxFrameSize: number): void {
+    const first = Math.min(block.length, maxFrameSize - 4);
+    const last = first === block.length;
+    this.frameHeader(4 + first, H2FrameType.PUSH_PROMISE, last ? H2Flag.END_HEADERS : 0, streamId);
+    this.uint32(promisedId & 0x7fffffff);
+    this.copy(block, 0, first);
+    let offset = first;
+    while (offset < block.length) {
+      const length = Math.min(maxFrameSize, block.length - offset);
+      const end = offset + length === block.length;
+      this.frameHeader(length, H2FrameType.CONTINUATION, end ? H2Flag.END_HEADERS : 0, streamId);
+      this.copy(block, offset, offset + length);
+      offset += length;
+    }
+  }
+
+  /** RFC 9218 §7.1: PRIORITY_UPDATE (on stream 0) for `prioritizedId` with a `priority` field value. */
+  priorityUpdate(prioritizedId: number, fieldValue: string): void {
+    const value = Buffer.from(fieldValue, 'latin1');
+    this.frameHeader(4 + value.length, H2FrameType.PRIORITY_UPDATE, 0, 0);
+    this.uint32(prioritizedId & 0x7fffffff);
+    this.copy(value, 0, value.length);
+  }
+
   /** RFC 9113 §6.3: a PRIORITY frame. */
   priority(streamId: number, dependency: number, exclusive: boolean, weight: number): void {
     this.frameHeader(5, H2FrameType.PRIORITY, 0, streamId);

@@ -5,7 +5,7 @@
  */
 import type { PriorityParams } from './priority-field.js';
 
-/** RFC 9113 §5.1 stream states (reserved states are unused: we never push). */
+/** RFC 9113 §5.1 stream states. */
 export const enum H2StreamState {
   Idle = 0,
   Open = 1,
@@ -14,6 +14,10 @@ export const enum H2StreamState {
   /** The peer sent END_STREAM. */
   HalfClosedRemote = 3,
   Closed = 4,
+  /** We promised this stream with PUSH_PROMISE (RFC 9113 §8.4); our HEADERS make it half-closed (remote). */
+  ReservedLocal = 5,
+  /** The peer promised this stream; its HEADERS make it half-closed (local). */
+  ReservedRemote = 6,
 }
 
 /** A stream of an `H2Connection`. */
@@ -35,8 +39,10 @@ export class H2Stream {
   pendingTrailers: string[] | undefined;
   /** The driver wants `onStreamWritable` when `pending` drains. */
   needsDrain = false;
-  /** The stream is in the connection's send queue. */
+  /** The stream is in the connection's send scheduler. */
   queued = false;
+  /** The scheduler class the stream is queued in (urgency * 2 + incremental), or -1. */
+  queuedClass = -1;
   /** Since when (ms) the stream has data but no window, or -1. */
   stalledSince = -1;
   /** The peer's declared content-length, or -1 (RFC 9113 §8.1.1). */
@@ -47,8 +53,10 @@ export class H2Stream {
   headersReceived = false;
   /** The driver was told about this stream (it gets `onStreamClosed`). */
   announced = false;
-  /** RFC 9218 priority (from the `priority` field). */
+  /** RFC 9218 priority (from the `priority` field or PRIORITY_UPDATE); undefined means the defaults. */
   priority: PriorityParams | undefined;
+  /** The stream a PUSH_PROMISE promised this one on (RFC 9113 §6.6), or 0. */
+  associatedId = 0;
   /** The driver's object for this stream. */
   data: unknown;
 

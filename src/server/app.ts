@@ -13,6 +13,7 @@
 import { Headers } from '../core/headers.js';
 import { IncomingBody } from '../core/incoming-body.js';
 import { type WebSocketHandler, WebSocketRoutes, type WebSocketServerOptions } from '../ws/ws-server.js';
+import type { ExtendedConnectHandler } from './extended-connect.js';
 import type { ErrorHandler, Handler, Middleware, Next } from './handler.js';
 import { HttpError } from './http-error.js';
 import { Request } from './request.js';
@@ -47,6 +48,7 @@ export class App {
   private errorHandler: ErrorHandler | undefined;
   private notFoundHandler: Handler | undefined;
   private readonly upgradeHandlers = new Map<string, UpgradeHandler>();
+  private readonly connectProtocols = new Map<string, ExtendedConnectHandler>();
 
   constructor(options: AppOptions = {}) {
     this.development = options.development ?? process.env.NODE_ENV === 'development';
@@ -100,6 +102,30 @@ export class App {
     return this;
   }
 
+  /**
+   * Serves a protocol bootstrapped over HTTP/2 by extended CONNECT (RFC 8441): requests with
+   * `:method CONNECT` and `:protocol <token>` (compared case-insensitively) go to `handler`,
+   * which accepts them (see `ExtendedConnectContext`) or returns a response to decline.
+   * While an app has such a handler, its HTTP/2 connections announce
+   * SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3) unless `http2.enableConnectProtocol` says
+   * otherwise. `app.ws(...)` registers `websocket` here itself.
+   */
+  connectProtocol(token: string, handler: ExtendedConnectHandler): this {
+    this.connectProtocols.set(token.toLowerCase(), handler);
+    return this;
+  }
+
+  /** The extended CONNECT handler for a `:protocol` token, if any. */
+  connectProtocolHandlerFor(token: string): ExtendedConnectHandler | undefined {
+    if (this.connectProtocols.size === 0) return undefined;
+    return this.connectProtocols.get(token.toLowerCase());
+  }
+
+  /** True when some protocol is served over extended CONNECT (RFC 8441), e.g. a WebSocket route. */
+  get servesConnectProtocols(): boolean {
+    return this.connectProtocols.size > 0;
+  }
+
   private wsRoutes: WebSocketRoutes | undefined;
 
   /**
@@ -107,11 +133,13 @@ export class App {
    * filled in). The handler gets each accepted {@link WebSocket} and its upgrade request; see
    * {@link WebSocketServerOptions} for subprotocols, the Origin check, permessage-deflate,
    * limits and the heartbeat. Upgrade requests for paths without a WebSocket route get 404.
+   * The same routes answer WebSockets over HTTP/2 (RFC 8441 extended CONNECT).
    */
   ws(path: string, handler: WebSocketHandler, options?: WebSocketServerOptions): this {
     if (this.wsRoutes === undefined) {
       this.wsRoutes = new WebSocketRoutes();
       this.upgrade('websocket', this.wsRoutes.upgradeHandler);
+      this.connectProtocol('websocket', this.wsRoutes.extendedConnectHandler);
     }
     this.wsRoutes.add(path, handler, options);
     return this;

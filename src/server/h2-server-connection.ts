@@ -6,6 +6,8 @@
  * behind, the driver stops crediting the peer (no WINDOW_UPDATE), so a slow reader holds at
  * most one stream window. Responses stream with backpressure from both the peer's windows and
  * the socket. Shutdown sends GOAWAY (§6.8) and closes once the streams in flight are done.
+ * Extended CONNECT requests (RFC 8441) for a protocol the app serves, such as WebSocket, become
+ * tunnels instead of requests (see h2-extended-connect.ts).
  */
 import type { Socket } from 'node:net';
 import { AvxError } from '../core/errors.js';
@@ -13,12 +15,14 @@ import { Headers } from '../core/headers.js';
 import { type BodySource, IncomingBody } from '../core/incoming-body.js';
 import { H2Connection, type H2ConnectionHandler } from '../h2/h2-connection.js';
 import type { H2ConnectionOptions } from '../h2/h2-connection-options.js';
-import type { H2Error } from '../h2/h2-error.js';
+import { H2Error } from '../h2/h2-error.js';
 import { H2ErrorCode } from '../h2/h2-error-codes.js';
 import type { H2Stream } from '../h2/h2-stream.js';
 import { httpDate } from '../runtime/http-date.js';
 import type { TimerHandle } from '../runtime/timer-wheel.js';
 import type { App } from './app.js';
+import { H2ExtendedConnect } from './h2-extended-connect.js';
+import { H2ServerPush, type PushedExchange, pushRequestHead } from './h2-server-push.js';
 import { Request } from './request.js';
 import { type HandlerResult, Response } from './response.js';
 import type { ServerConfig } from './server-config.js';
@@ -28,6 +32,7 @@ import {
   requestStartChannel,
   responseFinishChannel,
 } from './server-diagnostics.js';
+import { type PushOptions, PushRequestError, type ServerPush, type ServerPushSource } from './server-push.js';
 
 /** The peer reset the stream or the connection went away before the response was complete. */
 export class H2StreamGoneError extends AvxError {
@@ -58,8 +63,8 @@ const BYTES = 'application/octet-stream';
 /** Interval of the housekeeping timer (SETTINGS deadline, stalls, idle), ms. */
 const TICK_MS = 1000;
 
-/** One request stream and its response. */
-class H2Exchange implements BodySource {
+/** One request stream and its response (or a pushed stream and its response, RFC 9113 §8.4). */
+class H2Exchange implements BodySource, ServerPushSource, PushedExchange {
   readonly conn: H2ServerConnection;
   readonly stream: H2Stream;
   req!: Request;
@@ -75,10 +80,24 @@ class H2Exchange implements BodySource {
   closeCode = 0;
   status = 0;
   bytes = 0;
+  /** Pushes promised on this request's stream (cancelled if unanswered when it finishes). */
+  pushes: H2ServerPush[] | undefined;
 
   constructor(conn: H2ServerConnection, stream: H2Stream) {
     this.conn = conn;
     this.stream = stream;
+  }
+
+  push(path: string, options: PushOptions | undefined): ServerPush | null {
+    return this.conn.push(this, path, options);
+  }
+
+  answer(result: HandlerResult | Promise<HandlerResult>): void {
+    this.conn.answer(this, result);
+  }
+
+  cancel(): void {
+    this.conn.cancelPush(this);
   }
 
   pause(): void {
@@ -121,6 +140,8 @@ export class H2ServerConnection implements H2ConnectionHandler {
   private readonly socket: Socket;
   private readonly app: App;
   private readonly config: ServerConfig;
+  /** Extended CONNECT tunnels (RFC 8441): WebSockets over HTTP/2. */
+  private readonly tunnels: H2ExtendedConnect;
   private closed = false;
   private closing = false;
   private readingPaused = false;
@@ -142,7 +163,14 @@ export class H2ServerConnection implements H2ConnectionHandler {
     this.secure = secure;
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
-    this.core = new H2Connection('server', this, options.h2);
+    // RFC 8441 §3: SETTINGS_ENABLE_CONNECT_PROTOCOL is announced when the app serves something
+    // over extended CONNECT (a WebSocket route), so that clients such as browsers only take that
+    // path where it leads somewhere; `http2.enableConnectProtocol` forces it either way.
+    this.core = new H2Connection('server', this, {
+      ...options.h2,
+      enableConnectProtocol: options.h2?.enableConnectProtocol ?? app.servesConnectProtocols,
+    });
+    this.tunnels = new H2ExtendedConnect(this, app);
     const now = config.wheel.now();
     this.idleSince = now;
     this.core.start(now, options.prefaceConsumed === true);
@@ -170,6 +198,7 @@ export class H2ServerConnection implements H2ConnectionHandler {
   shutdown(): void {
     this.closing = true;
     this.core.goaway(H2ErrorCode.NO_ERROR);
+    this.tunnels.shutdown();
     this.flushOut();
     if (this.idle) this.socket.end();
   }
@@ -203,8 +232,9 @@ export class H2ServerConnection implements H2ConnectionHandler {
     if (this.timer !== undefined) this.config.wheel.cancel(this.timer);
     const gone = new H2StreamGoneError(H2ErrorCode.CANCEL);
     for (const stream of this.core.streams.values()) {
-      const ex = stream.data as H2Exchange | undefined;
-      if (ex !== undefined) this.endExchange(ex, H2ErrorCode.CANCEL, gone);
+      const ex = stream.data;
+      if (ex instanceof H2Exchange) this.endExchange(ex, H2ErrorCode.CANCEL, gone);
+      else H2ExtendedConnect.tunnelOf(stream)?.onConnectionLost();
     }
     const waiters = this.drainWaiters;
     this.drainWaiters = [];
@@ -257,10 +287,14 @@ export class H2ServerConnection implements H2ConnectionHandler {
 
   onHeaders(stream: H2Stream, fields: string[], endStream: boolean, trailers: boolean): void {
     if (trailers) {
-      const ex = stream.data as H2Exchange | undefined;
-      if (ex !== undefined && !ex.discard) ex.req.body.end(fields);
+      const ex = stream.data;
+      if (ex instanceof H2Exchange) {
+        if (!ex.discard) ex.req.body.end(fields);
+      } else H2ExtendedConnect.tunnelOf(stream)?.onStreamData(Buffer.alloc(0), true);
       return;
     }
+    // RFC 8441 §4: an extended CONNECT for a protocol the app serves becomes a tunnel.
+    if (this.tunnels.take(stream, fields)) return;
     const ex = new H2Exchange(this, stream);
     stream.data = ex;
     let method = '';
@@ -283,7 +317,8 @@ export class H2ServerConnection implements H2ConnectionHandler {
       }
     }
     if (cookie !== undefined) regular.push('cookie', cookie);
-    if (method === 'CONNECT') path = authority ?? '';
+    // RFC 9113 §8.5: a plain CONNECT's target is its authority (an extended one has a :path).
+    if (method === 'CONNECT' && path === '') path = authority ?? '';
     const body = endStream
       ? IncomingBody.empty()
       : new IncomingBody({
@@ -299,6 +334,7 @@ export class H2ServerConnection implements H2ConnectionHandler {
       protocol: 'h2',
       connection: this,
       authority,
+      push: ex,
     });
     ex.req = req;
     ex.isHead = method === 'HEAD';
@@ -330,6 +366,11 @@ export class H2ServerConnection implements H2ConnectionHandler {
   }
 
   onData(stream: H2Stream, data: Buffer, endStream: boolean): void {
+    const tunnel = H2ExtendedConnect.tunnelOf(stream);
+    if (tunnel !== undefined) {
+      tunnel.onStreamData(data, endStream);
+      return;
+    }
     const ex = stream.data as H2Exchange | undefined;
     if (ex === undefined) return;
     const n = data.length;
@@ -348,6 +389,12 @@ export class H2ServerConnection implements H2ConnectionHandler {
   }
 
   onStreamClosed(stream: H2Stream, errorCode: number, byPeer: boolean): void {
+    const tunnel = H2ExtendedConnect.tunnelOf(stream);
+    if (tunnel !== undefined) {
+      tunnel.onStreamClosed(errorCode, byPeer);
+      this.afterStream();
+      return;
+    }
     const ex = stream.data as H2Exchange | undefined;
     if (ex === undefined) return;
     if (errorCode === H2ErrorCode.NO_ERROR && !byPeer) {
@@ -361,7 +408,9 @@ export class H2ServerConnection implements H2ConnectionHandler {
   }
 
   onStreamWritable(stream: H2Stream): void {
-    (stream.data as H2Exchange | undefined)?.notify();
+    const tunnel = H2ExtendedConnect.tunnelOf(stream);
+    if (tunnel !== undefined) tunnel.onStreamWritable();
+    else (stream.data as H2Exchange | undefined)?.notify();
   }
 
   onGoaway(): void {
@@ -375,6 +424,70 @@ export class H2ServerConnection implements H2ConnectionHandler {
     this.socket.end();
     // A peer that ignores our GOAWAY does not keep the socket.
     this.config.wheel.schedule(1000, destroySocket, this.socket);
+  }
+
+  /**
+   * @internal `req.push(path, options)` for `ex` (RFC 9113 §8.4): PUSH_PROMISE on its stream, and
+   * an exchange for the promised stream whose response the handler sends with `respond`. Null
+   * when the core cannot push now (client disabled push, stream limit, shutdown, response done).
+   */
+  push(ex: H2Exchange, path: string, options: PushOptions | undefined): ServerPush | null {
+    if (this.closed || this.closing || ex.closed || ex.stream.associatedId !== 0) return null;
+    const authority = ex.req.host;
+    // RFC 9113 §8.4.1: a promise names the authority; a request without one cannot have pushes.
+    if (authority === '') return null;
+    const head = pushRequestHead(path, options, this.secure ? 'https' : 'http', authority);
+    let stream: H2Stream | undefined;
+    try {
+      stream = this.core.pushPromise(ex.stream, head.fields);
+    } catch (err) {
+      // The client's SETTINGS_MAX_HEADER_LIST_SIZE would refuse it: as good as push disabled.
+      if (err instanceof H2Error && err.code === 'AVX_H2_HEADER_LIST_TOO_LARGE') return null;
+      if (err instanceof H2Error) throw new PushRequestError(err.message);
+      throw err;
+    }
+    if (stream === undefined) return null;
+    this.flushOut();
+    const pushed = new H2Exchange(this, stream);
+    stream.data = pushed;
+    pushed.req = new Request({
+      method: head.method,
+      target: path,
+      headers: head.headers,
+      body: IncomingBody.empty(),
+      protocol: 'h2',
+      connection: this,
+      authority,
+    });
+    pushed.isHead = head.method === 'HEAD';
+    const handle = new H2ServerPush(pushed);
+    if (ex.pushes === undefined) ex.pushes = [];
+    ex.pushes.push(handle);
+    if (requestStartChannel.hasSubscribers) requestStartChannel.publish({ request: pushed.req });
+    return handle;
+  }
+
+  /** @internal Sends the response of a pushed exchange: a handler result or a promise of one. */
+  answer(ex: H2Exchange, result: HandlerResult | Promise<HandlerResult>): void {
+    if (result instanceof Promise) {
+      result.then(
+        (value) => this.respond(ex, value),
+        (err) =>
+          this.respond(
+            ex,
+            new Response(`${String(err)}\n`, { status: 500, headers: { 'content-type': TEXT } }),
+          ),
+      );
+    } else {
+      this.respond(ex, result);
+    }
+  }
+
+  /** @internal Withdraws a push (RST_STREAM CANCEL, RFC 9113 §8.4.2). */
+  cancelPush(ex: H2Exchange): void {
+    if (ex.closed || this.closed) return;
+    this.core.resetStream(ex.stream, H2ErrorCode.CANCEL);
+    this.flushOut();
   }
 
   /** @internal Credits body octets back to the peer (called when a paused body resumes). */
@@ -403,6 +516,19 @@ export class H2ServerConnection implements H2ConnectionHandler {
   // Responses
 
   private respond(ex: H2Exchange, result: HandlerResult): void {
+    try {
+      this.writeResponse(ex, result);
+    } catch (err) {
+      // RFC 9113 §6.5.2: the client announced it would refuse a header section this large;
+      // the core sent nothing of it, and the stream is reset instead.
+      if (!(err instanceof H2Error) || err.code !== 'AVX_H2_HEADER_LIST_TOO_LARGE') throw err;
+      if (!ex.closed) this.core.resetStream(ex.stream, H2ErrorCode.INTERNAL_ERROR);
+      this.flushOut();
+      this.finish(ex, err);
+    }
+  }
+
+  private writeResponse(ex: H2Exchange, result: HandlerResult): void {
     if (ex.closed || this.closed) return;
     const stream = ex.stream;
     const res = result instanceof Response ? result : undefined;
@@ -535,6 +661,12 @@ export class H2ServerConnection implements H2ConnectionHandler {
   private finish(ex: H2Exchange, error?: unknown): void {
     if (responseFinishChannel.hasSubscribers) {
       responseFinishChannel.publish({ request: ex.req, status: ex.status, bytes: ex.bytes, error });
+    }
+    const pushes = ex.pushes;
+    if (pushes !== undefined) {
+      // A push nobody answered by now never will be: withdraw it (RFC 9113 §8.4.2).
+      ex.pushes = undefined;
+      for (const push of pushes) if (!push.answered) push.cancel();
     }
     // The response is out: a request body nobody read is no longer wanted.
     const body = ex.req.body;

@@ -5,6 +5,7 @@
  */
 import type { Headers } from '../core/headers.js';
 import type { IncomingBody } from '../core/incoming-body.js';
+import type { PushOptions, ServerPush, ServerPushSource } from './server-push.js';
 
 /** The protocol a request arrived over. */
 export type RequestProtocol = 'http/1.0' | 'http/1.1' | 'h2' | 'h3';
@@ -29,6 +30,8 @@ export interface RequestInit {
   connection: RequestConnectionInfo;
   /** The `:authority` (HTTP/2, HTTP/3) when there is no Host field. */
   authority?: string;
+  /** Server push for this request (HTTP/2 drivers); absent where pushing is impossible. */
+  push?: ServerPushSource;
 }
 
 /** An incoming HTTP request. */
@@ -58,6 +61,7 @@ export class Request {
 
   private readonly queryStart: number;
   private readonly authority: string | undefined;
+  private readonly pushSource: ServerPushSource | undefined;
   private parsedQuery: URLSearchParams | undefined;
   private abort: AbortController | undefined;
   private abortReason: Error | undefined;
@@ -72,6 +76,7 @@ export class Request {
     this.remotePort = init.connection.remotePort;
     this.secure = init.connection.secure;
     this.authority = init.authority;
+    this.pushSource = init.push;
     const target = init.target;
     const q = target.indexOf('?');
     this.queryStart = q;
@@ -129,6 +134,17 @@ export class Request {
   /** True once the client went away. */
   get aborted(): boolean {
     return this.abortReason !== undefined;
+  }
+
+  /**
+   * Server push (RFC 9113 §8.4): promises the response to a GET of `path` (origin-form, e.g.
+   * `/style.css`) on this request's HTTP/2 stream and returns the {@link ServerPush} to send it
+   * on. Returns null over HTTP/1.1 and HTTP/3, when the client disabled push
+   * (SETTINGS_ENABLE_PUSH = 0), at its stream limit, or once this request's response is
+   * complete. Throws {@link PushRequestError} for a path or method that cannot be pushed.
+   */
+  push(path: string, options?: PushOptions): ServerPush | null {
+    return this.pushSource === undefined ? null : this.pushSource.push(path, options);
   }
 
   /** The body as text (UTF-8). */

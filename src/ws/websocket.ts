@@ -13,8 +13,9 @@
  * validated. Messages that arrive before anyone listens are kept (reading pauses after
  * `iteratorQueueLimit` of them) and go to the first `message` listener or iterator.
  */
+
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { defaultTimerWheel, type TimerHandle, type TimerWheel } from '../runtime/timer-wheel.js';
 import { PerMessageDeflate } from './per-message-deflate.js';
 import { type ResolvedWebSocketOptions, resolveWebSocketOptions } from './websocket-options.js';
@@ -25,8 +26,10 @@ import {
   type WsConnection as WsConnectionType,
   type WsWriteCallback,
 } from './ws-connection.js';
+import { wsCloseChannel, wsOpenChannel } from './ws-diagnostics.js';
 import { WsClosedError, WsHeartbeatTimeoutError, WsUsageError } from './ws-errors.js';
 import type { WsEncodedFrame } from './ws-frame-writer.js';
+import { openWsH2ClientHandshake } from './ws-h2-client-handshake.js';
 
 /** A received message, as the async iterator yields it. */
 export interface WebSocketMessage {
@@ -56,7 +59,8 @@ export interface WebSocketEvents {
 
 /** What a connection is made of once its handshake is done (server or client side). */
 export interface WebSocketInit {
-  socket: Socket;
+  /** The connection's byte stream: a TCP or TLS socket, or an HTTP/2 stream (RFC 8441). */
+  socket: Duplex;
   isServer: boolean;
   /** Bytes that arrived after the handshake: the first WebSocket bytes. */
   head: Buffer;
@@ -99,7 +103,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
   /** The close reason from the peer's Close frame, '' when none. */
   closeReason = '';
 
-  private readonly socket: Socket;
+  private readonly socket: Duplex;
   private readonly core: WsConnectionType;
   private readonly options: ResolvedWebSocketOptions;
   private readonly wheel: TimerWheel;
@@ -171,17 +175,23 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
     this.socket.pause();
     this.socket.on('close', this.onSocketClose.bind(this));
     this.socket.on('error', this.onSocketError.bind(this));
+    if (wsOpenChannel.hasSubscribers) wsOpenChannel.publish({ websocket: this, role: this.role });
     this.socket.on('end', this.onSocketEnd.bind(this));
     this.socket.on('drain', this.onDrain.bind(this));
   }
 
   /**
-   * Opens a client connection: the opening handshake of RFC 6455 §4.1 over `ws:` or `wss:`.
-   * Rejects with `WsHandshakeError` (a refused upgrade, a wrong `Sec-WebSocket-Accept`, a
-   * subprotocol or extension we did not offer, a timeout, an abort) or a connect error.
+   * Opens a client connection: the opening handshake of RFC 6455 §4.1 over `ws:` or `wss:`, or
+   * with `http2: true` an extended CONNECT on a shared HTTP/2 connection (RFC 8441; see
+   * `WebSocketConnectOptions.http2`). Rejects with `WsHandshakeError` (a refused upgrade, a
+   * wrong `Sec-WebSocket-Accept`, a subprotocol or extension we did not offer, a server without
+   * extended CONNECT, a timeout, an abort) or a connect error.
    */
   static async connect(url: string | URL, options: WebSocketConnectOptions = {}): Promise<WebSocket> {
-    const result = await openWsClientHandshake(url, options);
+    const result =
+      options.http2 === true
+        ? await openWsH2ClientHandshake(url, options)
+        : await openWsClientHandshake(url, options);
     const resolved = resolveWebSocketOptions(options);
     const deflate =
       result.deflate === undefined
@@ -521,6 +531,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
     }
   }
 
+  /** `server` or `client`, the label of the WebSocket metrics. */
+  private get role(): 'server' | 'client' {
+    return this.isServer ? 'server' : 'client';
+  }
+
   private onSocketClose(): void {
     if (this.readyState === WebSocket.CLOSED) return;
     this.readyState = WebSocket.CLOSED;
@@ -530,6 +545,9 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
     const drain = this.drain;
     this.drain = undefined;
     drain?.reject(new WsClosedError());
+    if (wsCloseChannel.hasSubscribers) {
+      wsCloseChannel.publish({ websocket: this, role: this.role, code: this.closeCode });
+    }
     this.emit('close', this.closeCode, this.closeReason);
     this.iterator?.finish();
   }

@@ -5,13 +5,17 @@
  * status 101, `Upgrade: websocket`, `Connection: Upgrade`, the exact `Sec-WebSocket-Accept`,
  * a subprotocol we offered (or none), extensions we offered (permessage-deflate, RFC 7692).
  * Any failure rejects with {@link WsHandshakeError} and the socket is destroyed.
+ * With `http2: true` the handshake goes over HTTP/2 instead (RFC 8441, ws-h2-client-handshake.ts),
+ * and comes back here for a `wss:` server whose ALPN answer is HTTP/1.1.
  */
 import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ConnectAttempt, openConnection } from '../client/connector.js';
 import { Headers, type HeadersInit } from '../core/headers.js';
 import { H1Parser } from '../h1/h1-parser.js';
 import { serializeRequestHead } from '../h1/h1-serializer.js';
 import { H1ResponseBody, type H1ResponseHead } from '../h1/h1-types.js';
+import type { H2ConnectionOptions } from '../h2/h2-connection-options.js';
 import { defaultTimerWheel } from '../runtime/timer-wheel.js';
 import type { PerMessageDeflateOptions, PerMessageDeflateParams } from './per-message-deflate.js';
 import { confirmPerMessageDeflate, offerPerMessageDeflate } from './per-message-deflate-negotiation.js';
@@ -54,11 +58,24 @@ export interface WebSocketConnectOptions extends WebSocketOptions {
   maxHandshakeBytes?: number;
   /** TLS settings for `wss:`. */
   tls?: WebSocketTlsOptions;
+  /**
+   * Open the WebSocket over HTTP/2 with extended CONNECT (RFC 8441): `ws:` speaks h2c with prior
+   * knowledge (RFC 9113 §3.3), `wss:` offers `h2` by ALPN and, if the server picks HTTP/1.1,
+   * does the ordinary RFC 6455 handshake on that connection instead. WebSockets to the same
+   * origin (and TLS settings) share one HTTP/2 connection, kept for 5 s once the last one
+   * closed. A server that speaks HTTP/2 but does not announce SETTINGS_ENABLE_CONNECT_PROTOCOL
+   * fails the handshake with `WsHandshakeError` `AVX_WS_H2_NO_EXTENDED_CONNECT` (no silent
+   * fallback: use `http2: false` for such a server). Default false.
+   */
+  http2?: boolean;
+  /** Limits of the HTTP/2 connection (windows, frame size, ...), for `http2: true`. Default: the core's. */
+  http2Options?: H2ConnectionOptions;
 }
 
 /** What a successful handshake leaves. */
 export interface WsClientHandshakeResult {
-  socket: net.Socket;
+  /** The connection's byte stream: a socket, or an HTTP/2 stream (RFC 8441). */
+  socket: Duplex;
   /** Bytes after the 101 head: the first WebSocket bytes. */
   rest: Buffer;
   url: string;
@@ -81,11 +98,25 @@ const RESERVED = new Set([
   'transfer-encoding',
 ]);
 
-/** Runs the opening handshake against `url` (`ws:`, `wss:`, or `http:` / `https:` taken as such). */
-export async function openWsClientHandshake(
+/** What `WebSocket.connect` asked for, checked (RFC 6455 §3, §4.1). */
+export interface WsConnectRequest {
+  target: URL;
+  secure: boolean;
+  hostname: string;
+  port: number;
+  /** `ws://host[:port]`, for messages. */
+  origin: string;
+  /** The subprotocols to offer. */
+  protocols: string[];
+  /** The permessage-deflate offer, undefined for none. */
+  deflateOptions: PerMessageDeflateOptions | undefined;
+}
+
+/** Checks the URL (scheme, no fragment) and the offered subprotocols. Throws {@link WsHandshakeError}. */
+export function resolveWsConnectRequest(
   url: string | URL,
   options: WebSocketConnectOptions,
-): Promise<WsClientHandshakeResult> {
+): WsConnectRequest {
   const target = typeof url === 'string' ? parseUrl(url) : url;
   let secure: boolean;
   switch (target.protocol) {
@@ -125,8 +156,23 @@ export async function openWsClientHandshake(
         : options.perMessageDeflate;
 
   const port = Number(target.port) || (secure ? 443 : 80);
-  const hostname = target.hostname;
   const origin = `${secure ? 'wss' : 'ws'}://${target.host}`;
+  return { target, secure, hostname: target.hostname, port, origin, protocols, deflateOptions };
+}
+
+/**
+ * Runs the opening handshake against `url` (`ws:`, `wss:`, or `http:` / `https:` taken as such),
+ * on a new connection or on `connected` (a TLS socket whose ALPN answer was HTTP/1.1).
+ */
+export async function openWsClientHandshake(
+  url: string | URL,
+  options: WebSocketConnectOptions,
+  connected?: net.Socket,
+): Promise<WsClientHandshakeResult> {
+  const { target, secure, hostname, port, origin, protocols, deflateOptions } = resolveWsConnectRequest(
+    url,
+    options,
+  );
   const attempt = new ConnectAttempt();
   const timeoutMs = options.handshakeTimeout ?? 10000;
   const wheel = options.timerWheel ?? defaultTimerWheel();
@@ -157,18 +203,21 @@ export async function openWsClientHandshake(
     signal.addEventListener('abort', onAbort, { once: true });
   }
   try {
-    const socket = await openConnection(
-      {
-        protocol: secure ? 'https:' : 'http:',
-        hostname,
-        port,
-        origin,
-        socketPath: undefined,
-        proxy: undefined,
-        tls: secure ? { ...options.tls, minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] } : undefined,
-      },
-      attempt,
-    );
+    if (connected !== undefined) attempt.socket = connected;
+    const socket =
+      connected ??
+      (await openConnection(
+        {
+          protocol: secure ? 'https:' : 'http:',
+          hostname,
+          port,
+          origin,
+          socketPath: undefined,
+          proxy: undefined,
+          tls: secure ? { ...options.tls, minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] } : undefined,
+        },
+        attempt,
+      ));
     attempt.socket = socket;
     socket.setNoDelay(true);
     const key = newWsKey();

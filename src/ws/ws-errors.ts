@@ -47,3 +47,17 @@ export class WsHeartbeatTimeoutError extends AvxError {
 
 /** An argument to a WebSocket method broke a rule of RFC 6455 (a close code, a too long reason, ...). */
 export class WsUsageError extends AvxError {}
+
+/**
+ * The HTTP/2 stream carrying a WebSocket (RFC 8441) was reset, by the peer (RST_STREAM) or by
+ * the loss of its connection: the WebSocket closes with 1006, like after a TCP reset (§6).
+ */
+export class WsStreamResetError extends AvxError {
+  /** The RFC 9113 §7 error code of the reset (CANCEL when the connection was lost). */
+  readonly errorCode: number;
+
+  constructor(errorCode: number, message: string) {
+    super('AVX_WS_STREAM_RESET', message);
+    this.errorCode = errorCode;
+  }
+}

@@ -1,5 +1,6 @@
 /**
- * The server side of the opening handshake (RFC 6455 §4.2) and the WebSocket routes of an App.
+ * The server side of the opening handshake (RFC 6455 §4.2, and over HTTP/2 RFC 8441 §5) and the
+ * WebSocket routes of an App.
  * `app.ws(path, handler, options)` registers a route here; the App's `websocket` upgrade handler
  * (`WebSocketRoutes.upgradeHandler`) finds the route, checks the client's handshake (§4.2.1:
  * GET, HTTP/1.1, Host, `Upgrade: websocket`, `Connection: Upgrade`, a 16-byte base64
@@ -9,7 +10,16 @@
  * A request that fails is declined with the status §4.2.2 names: 400, 403 for a refused
  * Origin, 404 when no route matches, 405 for a method other than GET, 426 with
  * `Sec-WebSocket-Version: 13` for another version (§4.4).
+ *
+ * Over HTTP/2 the same routes answer extended CONNECT (RFC 8441): `WebSocketRoutes.
+ * extendedConnectHandler` takes a `CONNECT` with `:protocol websocket` (§4), checks
+ * `sec-websocket-version: 13` (a 400 with `sec-websocket-version: 13` otherwise: 426 would need
+ * an `Upgrade` field, which HTTP/2 forbids, RFC 9113 §8.2.2), runs the same Origin hook,
+ * subprotocol choice and permessage-deflate negotiation, and answers `:status 200` with no
+ * `Sec-WebSocket-Accept` (RFC 8441 §5: no key, no accept); the WebSocket then runs over the
+ * stream's DATA frames (see ws-h2-stream-transport.ts).
  */
+import type { ExtendedConnectContext, ExtendedConnectHandler } from '../server/extended-connect.js';
 import type { Request } from '../server/request.js';
 import { Response } from '../server/response.js';
 import { RadixRouter } from '../server/router/radix-router.js';
@@ -62,9 +72,12 @@ export class WebSocketRoutes {
   private readonly router = new RadixRouter<WsRoute>();
   /** The handler to register with `app.upgrade('websocket', ...)`. */
   readonly upgradeHandler: UpgradeHandler;
+  /** The handler to register with `app.connectProtocol('websocket', ...)` (RFC 8441). */
+  readonly extendedConnectHandler: ExtendedConnectHandler;
 
   constructor() {
     this.upgradeHandler = (context) => this.handleUpgrade(context);
+    this.extendedConnectHandler = (context) => this.handleExtendedConnect(context);
   }
 
   /** Registers `handler` for `path` (router pattern syntax: `/rooms/:id`, `/files/*`). */
@@ -82,6 +95,18 @@ export class WebSocketRoutes {
     if (match === null) return declined(404, 'no WebSocket endpoint here');
     req.params = match.params;
     return acceptWebSocket(context, match.handler.handler, match.handler.options, match.handler.resolved);
+  }
+
+  /** Routes an extended CONNECT (RFC 8441 §4); declines with 404 when no WebSocket route fits. */
+  handleExtendedConnect(
+    context: ExtendedConnectContext,
+  ): Response | Promise<Response | undefined> | undefined {
+    const req = context.req;
+    const match = this.router.match('GET', req.path);
+    if (match === null) return declined(404, 'no WebSocket endpoint here');
+    req.params = match.params;
+    const route = match.handler;
+    return acceptWebSocketOverH2(context, route.handler, route.options, route.resolved);
   }
 }
 
@@ -118,14 +143,8 @@ export function acceptWebSocket(
   if (key === undefined || !isValidWsKey(key)) {
     return declined(400, 'Sec-WebSocket-Key must be the base64 of 16 bytes (RFC 6455 §4.2.1 item 5)');
   }
-  let offered: string[] = [];
-  const protocolField = headers.get('sec-websocket-protocol');
-  if (protocolField !== undefined) {
-    const parsed = parseWsProtocols(protocolField);
-    if (parsed === null)
-      return declined(400, 'Sec-WebSocket-Protocol must be a list of distinct tokens (RFC 6455 §4.1)');
-    offered = parsed;
-  }
+  const offered = offeredProtocols(req);
+  if (offered instanceof Response) return offered;
   if (options.checkOrigin !== undefined) {
     const verdict = options.checkOrigin(headers.get('origin'), req);
     if (verdict instanceof Promise) {
@@ -151,29 +170,9 @@ function complete(
 ): Response | undefined {
   const { req, socket } = context;
   if (socket.destroyed) return undefined;
-  let protocol = '';
-  const choose = options.protocols;
-  if (typeof choose === 'function') {
-    const picked = choose(offered, req);
-    if (picked !== undefined) {
-      if (!offered.includes(picked)) {
-        return declined(500, 'the protocols hook chose a subprotocol the client did not offer');
-      }
-      protocol = picked;
-    }
-  } else if (choose !== undefined) {
-    protocol = choose.find((p) => offered.includes(p)) ?? '';
-  }
-  let deflate: PerMessageDeflate | undefined;
-  let extensions = '';
-  if (options.perMessageDeflate) {
-    const deflateOptions = options.perMessageDeflate === true ? {} : options.perMessageDeflate;
-    const accepted = acceptPerMessageDeflate(headers(req, 'sec-websocket-extensions'), deflateOptions);
-    if (accepted !== undefined) {
-      deflate = new PerMessageDeflate(true, accepted.params, deflateOptions, resolved.maxMessageSize);
-      extensions = accepted.response;
-    }
-  }
+  const chosen = negotiate(req, options, resolved, offered);
+  if (chosen instanceof Response) return chosen;
+  const { protocol, extensions, deflate } = chosen;
   // RFC 6455 §4.2.2 item 5.
   let head =
     'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -192,6 +191,134 @@ function complete(
     options: resolved,
   });
   context.onShutdown(() => ws.close(WsCloseCode.GoingAway, 'server shutting down'));
+  run(ws, handler, req);
+  return undefined;
+}
+
+/**
+ * The server side of RFC 8441 §5 on an extended CONNECT `context`: checks the version, runs the
+ * Origin hook, negotiates, answers `:status 200` and hands the WebSocket to `handler`. Returns a
+ * Response to decline, or undefined (maybe through a promise) once the stream was taken over.
+ */
+export function acceptWebSocketOverH2(
+  context: ExtendedConnectContext,
+  handler: WebSocketHandler,
+  options: WebSocketServerOptions = {},
+  resolved: ResolvedWebSocketOptions = resolveWebSocketOptions(options),
+): Response | Promise<Response | undefined> | undefined {
+  const req = context.req;
+  const headers = req.headers;
+  if (context.protocol !== 'websocket')
+    return declined(400, 'the extended CONNECT is not for websocket (RFC 8441 §4)');
+  if (headers.get('sec-websocket-version') !== '13') {
+    // RFC 6455 §4.4 says which version we speak; 426 needs Upgrade, which HTTP/2 forbids.
+    return declined(400, 'unsupported WebSocket version: this server speaks 13 (RFC 6455 §4.4)', {
+      'sec-websocket-version': '13',
+    });
+  }
+  const offered = offeredProtocols(req);
+  if (offered instanceof Response) return offered;
+  if (options.checkOrigin !== undefined) {
+    const verdict = options.checkOrigin(headers.get('origin'), req);
+    if (verdict instanceof Promise) {
+      // Data the client sends meanwhile waits in the stream (uncredited once over its buffer).
+      return verdict.then(
+        (ok) => (ok ? completeOverH2(context, handler, options, resolved, offered) : forbidden()),
+        () => forbidden(),
+      );
+    }
+    if (!verdict) return forbidden();
+  }
+  return completeOverH2(context, handler, options, resolved, offered);
+}
+
+function completeOverH2(
+  context: ExtendedConnectContext,
+  handler: WebSocketHandler,
+  options: WebSocketServerOptions,
+  resolved: ResolvedWebSocketOptions,
+  offered: string[],
+): Response | undefined {
+  const req = context.req;
+  const chosen = negotiate(req, options, resolved, offered);
+  if (chosen instanceof Response) return chosen;
+  // RFC 8441 §5: a 200 with the negotiated subprotocol and extensions, no Sec-WebSocket-Accept.
+  const fields: string[] = [];
+  if (chosen.protocol !== '') fields.push('sec-websocket-protocol', chosen.protocol);
+  if (chosen.extensions !== '') fields.push('sec-websocket-extensions', chosen.extensions);
+  const stream = context.accept(fields);
+  if (stream.destroyed) return undefined; // reset while the Origin hook ran
+  const ws = new WebSocket({
+    socket: stream,
+    isServer: true,
+    head: EMPTY,
+    url: req.url,
+    protocol: chosen.protocol,
+    extensions: chosen.extensions,
+    deflate: chosen.deflate,
+    options: resolved,
+  });
+  context.onShutdown(() => ws.close(WsCloseCode.GoingAway, 'server shutting down'));
+  run(ws, handler, req);
+  return undefined;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** What the opening handshake settled on. */
+interface WsNegotiation {
+  /** The subprotocol (RFC 6455 §4.2.2 item 5.3), '' for none. */
+  protocol: string;
+  /** The `Sec-WebSocket-Extensions` answer, '' for none. */
+  extensions: string;
+  deflate: PerMessageDeflate | undefined;
+}
+
+/** The client's `Sec-WebSocket-Protocol` offers, or a 400 when they are not distinct tokens. */
+function offeredProtocols(req: Request): string[] | Response {
+  const protocolField = req.headers.get('sec-websocket-protocol');
+  if (protocolField === undefined) return [];
+  const parsed = parseWsProtocols(protocolField);
+  if (parsed === null)
+    return declined(400, 'Sec-WebSocket-Protocol must be a list of distinct tokens (RFC 6455 §4.1)');
+  return parsed;
+}
+
+/** Picks the subprotocol (RFC 6455 §4.2.2 item 5.3) and negotiates permessage-deflate (RFC 7692 §5). */
+function negotiate(
+  req: Request,
+  options: WebSocketServerOptions,
+  resolved: ResolvedWebSocketOptions,
+  offered: string[],
+): WsNegotiation | Response {
+  let protocol = '';
+  const choose = options.protocols;
+  if (typeof choose === 'function') {
+    const picked = choose(offered, req);
+    if (picked !== undefined) {
+      if (!offered.includes(picked)) {
+        return declined(500, 'the protocols hook chose a subprotocol the client did not offer');
+      }
+      protocol = picked;
+    }
+  } else if (choose !== undefined) {
+    protocol = choose.find((p) => offered.includes(p)) ?? '';
+  }
+  let deflate: PerMessageDeflate | undefined;
+  let extensions = '';
+  if (options.perMessageDeflate) {
+    const deflateOptions = options.perMessageDeflate === true ? {} : options.perMessageDeflate;
+    const accepted = acceptPerMessageDeflate(req.headers.get('sec-websocket-extensions'), deflateOptions);
+    if (accepted !== undefined) {
+      deflate = new PerMessageDeflate(true, accepted.params, deflateOptions, resolved.maxMessageSize);
+      extensions = accepted.response;
+    }
+  }
+  return { protocol, extensions, deflate };
+}
+
+/** Runs the route's handler on an accepted WebSocket, then starts reading. */
+function run(ws: WebSocket, handler: WebSocketHandler, req: Request): void {
   try {
     const result = handler(ws, req);
     if (result instanceof Promise) result.catch((err) => onHandlerError(ws, err));
@@ -199,7 +326,6 @@ function complete(
     onHandlerError(ws, err);
   }
   ws.start();
-  return undefined;
 }
 
 /** A handler that threw: close with 1011 (RFC 6455 §7.4.1) and report it like a listener error. */
@@ -207,10 +333,6 @@ function onHandlerError(ws: WebSocket, error: unknown): void {
   ws.close(WsCloseCode.InternalError);
   if (ws.listenerCount('error') > 0)
     ws.emit('error', error instanceof Error ? error : new Error(String(error)));
-}
-
-function headers(req: Request, name: string): string | undefined {
-  return req.headers.get(name);
 }
 
 function forbidden(): Response {

@@ -20,6 +20,7 @@ import { MetricsRegistry } from './metrics-registry.js';
 import { ProcessMetrics, type ProcessMetricsOptions } from './process-metrics.js';
 import { ServerMetrics, type ServerMetricsOptions } from './server-metrics.js';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_TEXT_CONTENT_TYPE } from './text-exposition.js';
+import { WebSocketMetrics } from './websocket-metrics.js';
 
 /** Options of {@link metrics}. */
 export interface MetricsOptions {
@@ -35,6 +36,8 @@ export interface MetricsOptions {
   clients?: PoolStatsSource[];
   /** Process, heap, event-loop and GC instruments, or `false`. Default: on. */
   process?: ProcessMetricsOptions | boolean;
+  /** WebSocket connection instruments, or `false`. Default: on. */
+  websocket?: boolean;
 }
 
 /** The middleware {@link metrics} returns, with its instruments. */
@@ -43,6 +46,7 @@ export interface MetricsMiddleware extends Middleware {
   readonly server: ServerMetrics | undefined;
   readonly client: ClientMetrics | undefined;
   readonly process: ProcessMetrics | undefined;
+  readonly websocket: WebSocketMetrics | undefined;
   /** Stops listening to lifecycle events and the process monitors. */
   close(): void;
 }
@@ -65,6 +69,8 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
       ? undefined
       : new ProcessMetrics(registry, typeof options.process === 'object' ? options.process : {});
 
+  const websocket = options.websocket === false ? undefined : new WebSocketMetrics(registry);
+
   const middleware = (req: Request, next: Next): Response | Promise<Response> => {
     server?.begin(req);
     if (req.path === path && (req.method === 'GET' || req.method === 'HEAD')) {
@@ -78,7 +84,9 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
     server,
     client,
     process: processMetrics,
+    websocket,
     close(): void {
+      websocket?.close();
       server?.close();
       client?.close();
       processMetrics?.close();

@@ -5,6 +5,10 @@
  * - `http_server_request_duration_seconds{method,route,status_class}` (histogram)
  * - `http_server_request_size_bytes{method,route}`, `http_server_response_size_bytes{method,route}`
  * - `http_server_active_connections{protocol}` (gauge; every server of the process)
+ * - `http_server_active_streams{protocol}` (gauge) and `http_server_streams_total{protocol}`
+ *   (counter): HTTP/2 streams, requests and pushes alike (every server of the process)
+ * - `http_server_stream_resets_total{protocol,error_code}` (counter): streams that ended with
+ *   RST_STREAM, by error-code name (RFC 9113 §7)
  * The route label is the route template (`/users/:id`, never the raw path), `(unmatched)` when no
  * route matched; methods outside RFC 9110 are `_OTHER` (OTel HTTP semconv).
  *
@@ -15,9 +19,10 @@
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
+import { h2ErrorCodeName } from '../../h2/h2-error-codes.js';
 import type { Request } from '../../server/request.js';
 import { methodLabel, statusClassLabel, UNMATCHED_ROUTE } from '../http-label-values.js';
-import type { CounterSeries } from './counter.js';
+import type { Counter, CounterSeries } from './counter.js';
 import type { Gauge } from './gauge.js';
 import { BYTE_SIZE_BUCKETS, DEFAULT_BUCKETS, type Histogram, type HistogramSeries } from './histogram.js';
 import type { MetricsRegistry } from './metrics-registry.js';
@@ -64,6 +69,11 @@ interface ConnectionMessage {
   protocol: string;
 }
 
+interface StreamMessage {
+  protocol: string;
+  errorCode: number;
+}
+
 /** Server request and connection instruments in a registry. */
 export class ServerMetrics {
   /** The `req.locals` key under which the middleware stores the start time (ms). */
@@ -79,6 +89,19 @@ export class ServerMetrics {
     this.activeConnections.child((message as ConnectionMessage).protocol).inc();
   private readonly onClose = (message: unknown) =>
     this.activeConnections.child((message as ConnectionMessage).protocol).dec();
+  readonly activeStreams: Gauge;
+  readonly streams: Counter;
+  readonly streamResets: Counter;
+  private readonly onStreamOpen = (message: unknown) => {
+    const protocol = (message as StreamMessage).protocol;
+    this.activeStreams.child(protocol).inc();
+    this.streams.child(protocol).inc();
+  };
+  private readonly onStreamClose = (message: unknown) => {
+    const { protocol, errorCode } = message as StreamMessage;
+    this.activeStreams.child(protocol).dec();
+    if (errorCode !== 0) this.streamResets.child(protocol, h2ErrorCodeName(errorCode)).inc();
+  };
 
   constructor(registry: MetricsRegistry, options: ServerMetricsOptions = {}) {
     const maxSeries = options.maxSeries ?? 1000;
@@ -115,6 +138,24 @@ export class ServerMetrics {
       help: 'Open server connections, by protocol',
       labelNames: ['protocol'],
     });
+    this.activeStreams = registry.gauge({
+      name: 'http_server_active_streams',
+      help: 'Open HTTP/2 streams (requests and pushes), by protocol',
+      labelNames: ['protocol'],
+    });
+    this.streams = registry.counter({
+      name: 'http_server_streams_total',
+      help: 'HTTP/2 streams opened (requests and pushes), by protocol',
+      labelNames: ['protocol'],
+    });
+    this.streamResets = registry.counter({
+      name: 'http_server_stream_resets_total',
+      help: 'HTTP/2 streams that ended with RST_STREAM, by protocol and error code',
+      labelNames: ['protocol', 'error_code'],
+      maxSeries: 64,
+    });
+    subscribe('avx:server:stream:open', this.onStreamOpen);
+    subscribe('avx:server:stream:close', this.onStreamClose);
     subscribe('avx:server:response:finish', this.onFinish);
     subscribe('avx:server:connection:open', this.onOpen);
     subscribe('avx:server:connection:close', this.onClose);
@@ -125,6 +166,8 @@ export class ServerMetrics {
     unsubscribe('avx:server:response:finish', this.onFinish);
     unsubscribe('avx:server:connection:open', this.onOpen);
     unsubscribe('avx:server:connection:close', this.onClose);
+    unsubscribe('avx:server:stream:open', this.onStreamOpen);
+    unsubscribe('avx:server:stream:close', this.onStreamClose);
   }
 
   /** Marks `req` as one of ours and notes its start (called by the middleware). */

@@ -13,11 +13,11 @@ import { request as httpsRequest } from 'node:https';
 import { AvxError } from '../../core/errors.js';
 import { VERSION } from '../../version.js';
 import {
-  encodeSpanJson,
   exportRequestPrefix,
   type ResourceAttributes,
   EXPORT_REQUEST_SUFFIX as SUFFIX,
 } from './otlp-json-encoding.js';
+import { spanJsonBound, writeSpanJson } from './otlp-json-span-writer.js';
 import type { Span, SpanSink } from './span.js';
 
 /** Options of {@link OtlpHttpExporter}. */
@@ -137,16 +137,15 @@ export class OtlpHttpExporter implements SpanSink {
       this.droppedQueueFull++;
       return;
     }
-    const json = encodeSpanJson(span);
-    // Room for the worst case (3 UTF-8 bytes per UTF-16 unit), the comma and the suffix.
-    const need = this.batchBytes + json.length * 3 + 1 + SUFFIX.length;
+    // Room for the span, the comma and the suffix.
+    const need = this.batchBytes + spanJsonBound(span) + 1 + SUFFIX.length;
     if (need > this.batch.length) {
       const grown = Buffer.allocUnsafe(Math.max(need, this.batch.length * 2));
       this.batch.copy(grown, 0, 0, this.batchBytes);
       this.batch = grown;
     }
     if (this.batchSpans > 0) this.batch[this.batchBytes++] = 0x2c; // ,
-    this.batchBytes += this.batch.write(json, this.batchBytes);
+    this.batchBytes = writeSpanJson(span, this.batch, this.batchBytes);
     this.batchSpans++;
     if (this.batchSpans >= this.maxBatchSize) this.sendBatch();
     else if (this.timer === undefined) {

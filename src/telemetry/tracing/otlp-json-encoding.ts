@@ -5,6 +5,7 @@
  * enums as integers, 64-bit integers (times in ns since the epoch, int attributes) as decimal
  * strings. One ResourceSpans for our resource, one ScopeSpans for the `avx-http` scope.
  */
+import { spanJsonBound, writeSpanJson } from './otlp-json-span-writer.js';
 import type { AttributeValue, Span } from './span.js';
 
 /** An OTLP `KeyValue`. */
@@ -43,54 +44,13 @@ export function unixNanos(ms: number): string {
 /** `value` as a JSON string literal. */
 const quote = JSON.stringify;
 
-/** The OTLP JSON text of one value (an `AnyValue`). */
-function valueJson(value: AttributeValue): string {
-  if (typeof value === 'string') return `{"stringValue":${quote(value)}}`;
-  if (typeof value === 'boolean') return value ? '{"boolValue":true}' : '{"boolValue":false}';
-  if (Number.isInteger(value)) return `{"intValue":"${value}"}`;
-  // Non-finite doubles come out as `null`, as JSON.stringify wrote them before.
-  return Number.isFinite(value) ? `{"doubleValue":${value}}` : '{"doubleValue":null}';
-}
-
-/** `{"key":<key>,"value":` per attribute name: the names are a handful of constants. */
-const keyPrefixes = new Map<string, string>();
-
-function keyPrefix(key: string): string {
-  let prefix = keyPrefixes.get(key);
-  if (prefix === undefined) {
-    prefix = `{"key":${quote(key)},"value":`;
-    // Bounded: applications may set attributes with names of their own.
-    if (keyPrefixes.size < 256) keyPrefixes.set(key, prefix);
-  }
-  return prefix;
-}
-
-/** The OTLP JSON text of a flat `[key, value, ...]` list (a `repeated KeyValue`). */
-function attributesJson(flat: readonly (string | AttributeValue)[]): string {
-  let out = '[';
-  for (let i = 0; i < flat.length; i += 2) {
-    if (i > 0) out += ',';
-    out += `${keyPrefix(flat[i] as string)}${valueJson(flat[i + 1]!)}}`;
-  }
-  return `${out}]`;
-}
-
 /**
  * The OTLP JSON text of one span (an element of `ScopeSpans.spans`). Ids are lowercase hex we
  * made or validated: no escaping.
  */
 export function encodeSpanJson(span: Span): string {
-  let out = `{"traceId":"${span.traceId}","spanId":"${span.spanId}"`;
-  if (span.parentSpanId !== undefined) out += `,"parentSpanId":"${span.parentSpanId}"`;
-  if (span.traceState !== undefined) out += `,"traceState":${quote(span.traceState)}`;
-  out += `,"name":${quote(span.name)},"kind":${span.kind}`;
-  out += `,"startTimeUnixNano":"${unixNanos(span.startTime)}","endTimeUnixNano":"${unixNanos(span.endTime)}"`;
-  out += `,"attributes":${attributesJson(span.attributes)}`;
-  out +=
-    span.statusMessage === ''
-      ? `,"status":{"code":${span.statusCode}}}`
-      : `,"status":{"code":${span.statusCode},"message":${quote(span.statusMessage)}}}`;
-  return out;
+  const buf = Buffer.allocUnsafe(spanJsonBound(span));
+  return buf.toString('utf8', 0, writeSpanJson(span, buf, 0));
 }
 
 /**
@@ -101,9 +61,8 @@ export function exportRequestPrefix(
   resource: ResourceAttributes,
   scope: { name: string; version: string },
 ): string {
-  const flat: AttributeValue[] = [];
-  for (const key of Object.keys(resource)) flat.push(key, resource[key]!);
-  return `{"resourceSpans":[{"resource":{"attributes":${attributesJson(flat)}},"scopeSpans":[{"scope":{"name":${quote(scope.name)},"version":${quote(scope.version)}},"spans":[`;
+  const attributes = Object.keys(resource).map((key) => ({ key, value: otlpValue(resource[key]!) }));
+  return `{"resourceSpans":[{"resource":{"attributes":${quote(attributes)}},"scopeSpans":[{"scope":{"name":${quote(scope.name)},"version":${quote(scope.version)}},"spans":[`;
 }
 
 /** The JSON text after the spans. */

@@ -23,9 +23,12 @@ export interface SpanSink {
   onEnd(span: Span): void;
 }
 
+/** The epoch time of `performance.now()`'s zero (a getter call each time otherwise). */
+const timeOrigin = performance.timeOrigin;
+
 /** Milliseconds since the Unix epoch, with sub-millisecond precision. */
 export function epochMilliseconds(): number {
-  return performance.timeOrigin + performance.now();
+  return timeOrigin + performance.now();
 }
 
 /** One operation of a trace. */

@@ -127,6 +127,23 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   };
   subscribe('avx:server:response:finish', onFinish);
 
+  // The Host of the last request, split into server.address and server.port: it rarely changes.
+  let lastHost: string | undefined;
+  let lastAddress = '';
+  let lastPort = 0;
+  const parseHost = (host: string): void => {
+    lastHost = host;
+    const colon = host.lastIndexOf(':');
+    if (colon > host.lastIndexOf(']')) {
+      lastAddress = host.slice(0, colon);
+      const port = Number(host.slice(colon + 1));
+      lastPort = Number.isInteger(port) && port > 0 && port < 65536 ? port : 0;
+    } else {
+      lastAddress = host;
+      lastPort = 0;
+    }
+  };
+
   const middleware = (req: Request, next: Next): Promise<Response> | Response => {
     const parent = extract
       ? parseTraceparent(req.headers.get('traceparent'), req.headers.get('tracestate'))
@@ -135,22 +152,25 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
     const span = tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, SpanKind.Server, parent);
     (req.locals as Record<symbol, unknown>)[spanKey] = span;
     if (span.recording) {
-      span.setAttribute(ATTR_HTTP_REQUEST_METHOD, method);
+      const host = req.host;
+      if (host !== lastHost) parseHost(host);
+      // One push of the attributes every request has (setAttribute would check each one).
+      span.attributes.push(
+        ATTR_HTTP_REQUEST_METHOD,
+        method,
+        ATTR_URL_PATH,
+        req.path,
+        ATTR_URL_SCHEME,
+        req.secure ? 'https' : 'http',
+        ATTR_NETWORK_PROTOCOL_VERSION,
+        protocolVersion(req.protocol),
+      );
       if (method === '_OTHER') span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, req.method);
-      span.setAttribute(ATTR_URL_PATH, req.path);
       const query = req.search;
       if (query !== '') span.setAttribute(ATTR_URL_QUERY, query);
-      span.setAttribute(ATTR_URL_SCHEME, req.secure ? 'https' : 'http');
-      const host = req.host;
-      const colon = host.lastIndexOf(':');
-      if (colon > host.lastIndexOf(']')) {
-        span.setAttribute(ATTR_SERVER_ADDRESS, host.slice(0, colon));
-        span.setAttribute(ATTR_SERVER_PORT, Number(host.slice(colon + 1)));
-      } else if (host !== '') {
-        span.setAttribute(ATTR_SERVER_ADDRESS, host);
-      }
+      if (lastAddress !== '') span.setAttribute(ATTR_SERVER_ADDRESS, lastAddress);
+      if (lastPort !== 0) span.setAttribute(ATTR_SERVER_PORT, lastPort);
       if (req.remoteAddress !== '') span.setAttribute(ATTR_CLIENT_ADDRESS, req.remoteAddress);
-      span.setAttribute(ATTR_NETWORK_PROTOCOL_VERSION, protocolVersion(req.protocol));
       const agent = req.headers.get('user-agent');
       if (agent !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, agent);
     }

@@ -10,6 +10,7 @@ import {
   encodeSpanJson,
   unixNanos,
 } from '../../../src/telemetry/tracing/otlp-json-encoding.js';
+import { spanJsonBound, writeSpanJson } from '../../../src/telemetry/tracing/otlp-json-span-writer.js';
 import { Span, SpanKind, SpanStatusCode } from '../../../src/telemetry/tracing/span.js';
 import { validateExportTraceServiceRequest } from './otlp-receiver.js';
 
@@ -67,6 +68,102 @@ test('hand-written span JSON parses to the OTLP shape, escaping included', () =>
     { name: 's', version: '1' },
   );
   validateExportTraceServiceRequest(request);
+});
+
+test('the span writer: remembered attribute encodings never leak between spans or batches', () => {
+  const sink = { onEnd() {} };
+  const make = (path: string, port: number | string, extra?: [string, string | number]): Span => {
+    const span = new Span('GET', SpanKind.Server, TRACE, '00f067aa0ba902b7', undefined, true, sink);
+    span.setAttribute('http.request.method', 'GET').setAttribute('url.path', path);
+    span.setAttribute('server.port', port);
+    if (extra !== undefined) span.setAttribute(extra[0], extra[1]);
+    span.end(span.startTime + 1.25);
+    return span;
+  };
+  // One buffer reused for every span, as the exporter reuses its batch buffer: an encoding
+  // remembered as a view of it (rather than a copy) would come out overwritten.
+  const buf = Buffer.alloc(8192);
+  const encode = (span: Span): Record<string, unknown> => {
+    buf.fill(0x20);
+    return JSON.parse(buf.toString('utf8', 0, writeSpanJson(span, buf, 0)));
+  };
+  const values = (json: Record<string, unknown>) =>
+    (json.attributes as { key: string; value: Record<string, unknown> }[]).map((a) => [
+      a.key,
+      Object.values(a.value)[0],
+    ]);
+  const sequence: [Span, unknown[][]][] = [
+    [
+      make('/a', 80),
+      [
+        ['http.request.method', 'GET'],
+        ['url.path', '/a'],
+        ['server.port', '80'],
+      ],
+    ],
+    [
+      make('/a', 80),
+      [
+        ['http.request.method', 'GET'],
+        ['url.path', '/a'],
+        ['server.port', '80'],
+      ],
+    ],
+    [
+      make('/b', 80),
+      [
+        ['http.request.method', 'GET'],
+        ['url.path', '/b'],
+        ['server.port', '80'],
+      ],
+    ],
+    [
+      make('/b', '80'),
+      [
+        ['http.request.method', 'GET'],
+        ['url.path', '/b'],
+        ['server.port', '80'],
+      ],
+    ],
+    [
+      make('/\u00e9"', 81),
+      [
+        ['http.request.method', 'GET'],
+        ['url.path', '/\u00e9"'],
+        ['server.port', '81'],
+      ],
+    ],
+    [
+      make('/a', -7, ['x', 1.5]),
+      [
+        ['http.request.method', 'GET'],
+        ['url.path', '/a'],
+        ['server.port', '-7'],
+        ['x', 1.5],
+      ],
+    ],
+    [
+      make('/a', 80),
+      [
+        ['http.request.method', 'GET'],
+        ['url.path', '/a'],
+        ['server.port', '80'],
+      ],
+    ],
+  ];
+  for (const [span, expected] of sequence) {
+    const json = encode(span);
+    assert.deepEqual(values(json), expected);
+    assert.equal(json.startTimeUnixNano, unixNanos(span.startTime));
+    assert.equal(json.endTimeUnixNano, unixNanos(span.endTime));
+    assert.ok(writeSpanJson(span, buf, 0) <= spanJsonBound(span));
+  }
+  // Timestamps across second and millisecond boundaries come out exact.
+  for (const ms of [1700000000999.9998, 1700000001000, 1700000001000.001, 999.5, 1000.25]) {
+    const span = new Span('t', SpanKind.Server, TRACE, '00f067aa0ba902b7', undefined, true, sink, ms);
+    span.end(ms);
+    assert.equal(encode(span).startTimeUnixNano, unixNanos(ms));
+  }
 });
 
 test('middleware returning next() itself: sync results flow through, retries rerun the rest', async () => {

@@ -1,0 +1,296 @@
+/**
+ * Writes one span's OTLP/HTTP JSON (see otlp-json-encoding.ts for the format) straight into a
+ * byte buffer: the exporter's batch. Building a JavaScript string per span and then writing it
+ * out cost twice: the string rope was flattened, then transcoded to UTF-8, and that was most of
+ * the cost of tracing a hello-world request. Here the constant parts are pre-encoded bytes, ids
+ * and numbers are written digit by digit, and strings are copied byte by byte while they are
+ * printable ASCII (every method, route, address and id in practice); a string needing JSON
+ * escapes or UTF-8 falls back to `JSON.stringify` plus one UTF-8 write.
+ *
+ * The caller reserves {@link spanJsonBound} bytes first; the writer never checks.
+ */
+import type { AttributeValue, Span } from './span.js';
+
+const bytes = (text: string): Uint8Array => Buffer.from(text, 'latin1');
+
+const TRACE_ID = bytes('{"traceId":"');
+const SPAN_ID = bytes('","spanId":"');
+const PARENT_SPAN_ID = bytes('","parentSpanId":"');
+const TRACE_STATE = bytes('","traceState":');
+const QUOTE_NAME = bytes('","name":');
+const NAME = bytes(',"name":');
+const KIND = bytes(',"kind":');
+const START = bytes(',"startTimeUnixNano":"');
+const END = bytes('","endTimeUnixNano":"');
+const ATTRIBUTES = bytes('","attributes":[');
+const STATUS = bytes('],"status":{"code":');
+const MESSAGE = bytes(',"message":');
+const STRING_VALUE = bytes('"stringValue":');
+const INT_VALUE = bytes('"intValue":"');
+const DOUBLE_VALUE = bytes('"doubleValue":');
+const TRUE_VALUE = bytes('"boolValue":true}}');
+const FALSE_VALUE = bytes('"boolValue":false}}');
+const NULL_VALUE = bytes('null}}');
+const CLOSE_VALUE = bytes('}}');
+const CLOSE_INT_VALUE = bytes('"}}');
+
+/**
+ * Per attribute name: its `{"key":<key>,"value":{` prefix, and the last string value written
+ * under it with the whole `KeyValue` encoded. Most values repeat from span to span (method,
+ * route, scheme, addresses, protocol version), and one copy of the remembered bytes is far
+ * cheaper than encoding them again.
+ */
+interface KeyEncoding {
+  readonly prefix: Uint8Array;
+  lastValue: string | undefined;
+  lastBytes: Uint8Array;
+}
+
+const keyEncodings = new Map<string, KeyEncoding>();
+
+function keyEncoding(key: string): KeyEncoding {
+  let entry = keyEncodings.get(key);
+  if (entry === undefined) {
+    entry = {
+      prefix: Buffer.from(`{"key":${JSON.stringify(key)},"value":{`, 'utf8'),
+      lastValue: undefined,
+      lastBytes: new Uint8Array(0),
+    };
+    // Bounded: applications may set attributes with names of their own.
+    if (keyEncodings.size < 256) keyEncodings.set(key, entry);
+  }
+  return entry;
+}
+
+/** Longest string value whose encoding is remembered. */
+const MEMO_MAX = 256;
+
+/** Writes one `KeyValue`. */
+function putAttribute(buf: Buffer, at: number, key: string, value: AttributeValue): number {
+  const entry = keyEncoding(key);
+  if (typeof value === 'string') {
+    if (value === entry.lastValue) return put(buf, at, entry.lastBytes);
+    const start = at;
+    at = put(buf, at, entry.prefix);
+    at = putValue(buf, at, value);
+    if (value.length <= MEMO_MAX) {
+      entry.lastValue = value;
+      entry.lastBytes = new Uint8Array(buf.subarray(start, at)); // a copy: the batch is reused
+    }
+    return at;
+  }
+  at = put(buf, at, entry.prefix);
+  return putValue(buf, at, value);
+}
+
+/** Copies `piece` to `buf` at `at`; a loop beats a native call for these short pieces. */
+function put(buf: Uint8Array, at: number, piece: Uint8Array): number {
+  const n = piece.length;
+  if (n > 24) {
+    buf.set(piece, at);
+    return at + n;
+  }
+  for (let i = 0; i < n; i++) buf[at + i] = piece[i]!;
+  return at + n;
+}
+
+/** Writes ASCII text we made or validated (hex ids, digits): no escaping needed. */
+function putAscii(buf: Uint8Array, at: number, text: string): number {
+  const n = text.length;
+  for (let i = 0; i < n; i++) buf[at + i] = text.charCodeAt(i);
+  return at + n;
+}
+
+/** Writes `text` as a JSON string literal, quotes included. */
+function putString(buf: Buffer, at: number, text: string): number {
+  const start = at;
+  buf[at++] = 0x22;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    // RFC 8259 §7: quote, backslash and controls need escapes; above 0x7e, UTF-8 is multi-byte.
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) {
+      return start + buf.write(JSON.stringify(text), start, 'utf8');
+    }
+    buf[at++] = c;
+  }
+  buf[at++] = 0x22;
+  return at;
+}
+
+/** Writes a non-negative safe integer in decimal. */
+function putUint(buf: Uint8Array, at: number, value: number): number {
+  if (value < 10) {
+    buf[at] = 0x30 + value;
+    return at + 1;
+  }
+  let digits = 1;
+  for (let v = value; v >= 10; v = Math.floor(v / 10)) digits++;
+  let v = value;
+  for (let i = at + digits - 1; i >= at; i--) {
+    const q = Math.floor(v / 10);
+    buf[i] = 0x30 + (v - q * 10);
+    v = q;
+  }
+  return at + digits;
+}
+
+/** Writes an integer (possibly negative) in decimal. */
+function putInt(buf: Uint8Array, at: number, value: number): number {
+  if (value < 0) {
+    buf[at] = 0x2d; // -
+    return putUint(buf, at + 1, -value);
+  }
+  return putUint(buf, at, value);
+}
+
+/** The decimal digits of `value`, zero-padded to `width`, at `at` (integers below 2^31). */
+function putPadded(buf: Uint8Array, at: number, value: number, width: number): number {
+  for (let i = at + width - 1; i >= at; i--) {
+    const q = (value / 10) | 0;
+    buf[i] = 0x30 + (value - q * 10);
+    value = q;
+  }
+  return at + width;
+}
+
+/** The digits of the whole seconds last written, as bytes: they change once a second. */
+let secondsValue = -1;
+let secondsDigits: Uint8Array = new Uint8Array(0);
+
+/**
+ * Writes milliseconds since the epoch as decimal nanoseconds, exactly: the whole seconds (cached
+ * digits), three digits of milliseconds and the six-digit nanosecond fraction, all in small
+ * integer arithmetic (as `unixNanos` does, without the strings).
+ */
+export function putUnixNanos(buf: Uint8Array, at: number, ms: number): number {
+  let whole = Math.floor(ms);
+  let fraction = Math.round((ms - whole) * 1e6);
+  if (fraction >= 1e6) {
+    whole += 1;
+    fraction -= 1e6;
+  }
+  if (whole < 1000) {
+    if (whole === 0) return putUint(buf, at, fraction);
+    at = putUint(buf, at, whole);
+    return putPadded(buf, at, fraction, 6);
+  }
+  const seconds = Math.floor(whole / 1000);
+  if (seconds !== secondsValue) {
+    secondsValue = seconds;
+    secondsDigits = bytes(String(seconds));
+  }
+  at = put(buf, at, secondsDigits);
+  at = putPadded(buf, at, whole - seconds * 1000, 3);
+  return putPadded(buf, at, fraction, 6);
+}
+
+/** Writes one attribute value's `AnyValue` and closes the `KeyValue`. */
+function putValue(buf: Buffer, at: number, value: AttributeValue): number {
+  if (typeof value === 'string') {
+    at = put(buf, at, STRING_VALUE);
+    at = putString(buf, at, value);
+    return put(buf, at, CLOSE_VALUE);
+  }
+  if (typeof value === 'boolean') return put(buf, at, value ? TRUE_VALUE : FALSE_VALUE);
+  if (Number.isSafeInteger(value)) {
+    at = put(buf, at, INT_VALUE);
+    at = putInt(buf, at, value);
+    return put(buf, at, CLOSE_INT_VALUE);
+  }
+  if (Number.isInteger(value)) {
+    // Beyond 2^53 the decimal form has an exponent; OTLP wants the digits of an int64.
+    at = put(buf, at, INT_VALUE);
+    at = putAscii(buf, at, BigInt(value).toString());
+    return put(buf, at, CLOSE_INT_VALUE);
+  }
+  at = put(buf, at, DOUBLE_VALUE);
+  // Non-finite doubles come out as `null`, as JSON.stringify writes them.
+  if (!Number.isFinite(value)) return put(buf, at, NULL_VALUE);
+  at = putAscii(buf, at, String(value));
+  return put(buf, at, CLOSE_VALUE);
+}
+
+/**
+ * The attribute list last written and its encoding. Spans of one route usually carry the same
+ * attributes with the same values (our middleware sets them in a fixed order): then the whole
+ * list is one copy.
+ */
+const lastAttributes: (string | AttributeValue)[] = [];
+let lastAttributesBytes: Uint8Array = new Uint8Array(0);
+
+/** Writes a flat `[key, value, ...]` list as the elements of a `repeated KeyValue`. */
+function putAttributes(buf: Buffer, at: number, a: readonly (string | AttributeValue)[]): number {
+  const n = a.length;
+  let same = n === lastAttributes.length;
+  for (let i = 0; same && i < n; i++) same = a[i] === lastAttributes[i];
+  if (same) return put(buf, at, lastAttributesBytes);
+  const start = at;
+  for (let i = 0; i < n; i += 2) {
+    if (i > 0) buf[at++] = 0x2c; // ,
+    at = putAttribute(buf, at, a[i] as string, a[i + 1]!);
+  }
+  if (at - start <= 4096) {
+    lastAttributes.length = n;
+    for (let i = 0; i < n; i++) lastAttributes[i] = a[i]!;
+    lastAttributesBytes = new Uint8Array(buf.subarray(start, at)); // a copy: the batch is reused
+  }
+  return at;
+}
+
+/** Most bytes a string of `length` UTF-16 units takes as a JSON literal (`\u001f` is six). */
+const stringBound = (length: number): number => length * 6 + 2;
+
+/** Most bytes {@link writeSpanJson} may write for `span`. */
+export function spanJsonBound(span: Span): number {
+  let bound = 320 + stringBound(span.name.length) + stringBound(span.statusMessage.length);
+  if (span.traceState !== undefined) bound += stringBound(span.traceState.length);
+  const a = span.attributes;
+  for (let i = 0; i < a.length; i += 2) {
+    const key = a[i] as string;
+    const value = a[i + 1]!;
+    bound += 40 + stringBound(key.length) + (typeof value === 'string' ? stringBound(value.length) : 40);
+  }
+  return bound;
+}
+
+/**
+ * Writes the OTLP JSON of `span` (an element of `ScopeSpans.spans`) at `at`; returns the offset
+ * after it. Reserve {@link spanJsonBound} bytes first. Ids are lowercase hex we made or
+ * validated: no escaping.
+ */
+export function writeSpanJson(span: Span, buf: Buffer, at: number): number {
+  at = put(buf, at, TRACE_ID);
+  at = putAscii(buf, at, span.traceId);
+  at = put(buf, at, SPAN_ID);
+  at = putAscii(buf, at, span.spanId);
+  if (span.parentSpanId !== undefined) {
+    at = put(buf, at, PARENT_SPAN_ID);
+    at = putAscii(buf, at, span.parentSpanId);
+  }
+  if (span.traceState !== undefined) {
+    at = put(buf, at, TRACE_STATE);
+    at = putString(buf, at, span.traceState);
+    at = put(buf, at, NAME);
+  } else {
+    at = put(buf, at, QUOTE_NAME);
+  }
+  at = putString(buf, at, span.name);
+  at = put(buf, at, KIND);
+  at = putUint(buf, at, span.kind);
+  at = put(buf, at, START);
+  at = putUnixNanos(buf, at, span.startTime);
+  at = put(buf, at, END);
+  at = putUnixNanos(buf, at, span.endTime);
+  at = put(buf, at, ATTRIBUTES);
+  at = putAttributes(buf, at, span.attributes);
+  at = put(buf, at, STATUS);
+  at = putUint(buf, at, span.statusCode);
+  if (span.statusMessage !== '') {
+    at = put(buf, at, MESSAGE);
+    at = putString(buf, at, span.statusMessage);
+  }
+  buf[at++] = 0x7d; // }
+  buf[at++] = 0x7d;
+  return at;
+}

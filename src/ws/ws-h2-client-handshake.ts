@@ -1,0 +1,192 @@
+/**
+ * The client's opening handshake over HTTP/2 (RFC 8441 §4, §5): on a shared HTTP/2 connection
+ * (ws-h2-client-session.ts) whose server announced SETTINGS_ENABLE_CONNECT_PROTOCOL (§3), open
+ * a stream with `:method CONNECT`, `:protocol websocket`, `:scheme` (`https` for `wss:`, `http`
+ * for `ws:`), `:path` and `:authority`, plus `sec-websocket-version: 13`, the offered
+ * subprotocols and extensions (and no `Sec-WebSocket-Key`, §5), then check the response: a 2xx
+ * status, a subprotocol we offered (RFC 6455 §4.1 item 6), extensions we offered (RFC 7692 §7.1).
+ * If ALPN picked HTTP/1.1 for a `wss:` URL, the RFC 6455 handshake runs on that socket instead.
+ * Failures reject with {@link WsHandshakeError}; the stream is reset (RST_STREAM CANCEL) and the
+ * connection goes on for the other WebSockets.
+ */
+import { Headers } from '../core/headers.js';
+import { defaultTimerWheel } from '../runtime/timer-wheel.js';
+import { confirmPerMessageDeflate, offerPerMessageDeflate } from './per-message-deflate-negotiation.js';
+import {
+  openWsClientHandshake,
+  resolveWsConnectRequest,
+  type WebSocketConnectOptions,
+  type WsClientHandshakeResult,
+} from './ws-client-handshake.js';
+import { WsHandshakeError } from './ws-errors.js';
+import { WsH2ClientSession } from './ws-h2-client-session.js';
+import type { WsH2StreamTransport } from './ws-h2-stream-transport.js';
+
+/** Request fields the caller may not set: RFC 8441 §5 and RFC 9113 §8.2.2 own them. */
+const RESERVED = new Set([
+  'host',
+  'upgrade',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+  'content-length',
+  'transfer-encoding',
+]);
+
+const EMPTY = Buffer.alloc(0);
+const noop = () => {};
+
+/** Runs the opening handshake of a WebSocket over HTTP/2 against `url` (`ws:` or `wss:`). */
+export async function openWsH2ClientHandshake(
+  url: string | URL,
+  options: WebSocketConnectOptions,
+): Promise<WsClientHandshakeResult> {
+  const { target, secure, hostname, port, origin, protocols, deflateOptions } = resolveWsConnectRequest(
+    url,
+    options,
+  );
+  const timeoutMs = options.handshakeTimeout ?? 10000;
+  const wheel = options.timerWheel ?? defaultTimerWheel();
+  let cancel!: (error: Error) => void;
+  const cancelled = new Promise<never>((_, reject) => {
+    cancel = reject;
+  });
+  cancelled.catch(noop);
+  const timer = wheel.schedule(
+    timeoutMs,
+    () =>
+      cancel(
+        new WsHandshakeError(
+          'AVX_WS_HANDSHAKE_TIMEOUT',
+          `the WebSocket handshake with ${origin} took longer than ${timeoutMs} ms`,
+        ),
+      ),
+    undefined,
+  );
+  const signal = options.signal;
+  const onAbort = () =>
+    cancel(
+      new WsHandshakeError('AVX_WS_ABORTED', 'the WebSocket handshake was aborted', 0, {
+        cause: signal?.reason,
+      }),
+    );
+  if (signal !== undefined) {
+    if (signal.aborted) {
+      timer.cancel();
+      onAbort();
+      return cancelled;
+    }
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+  const tlsSettings = secure ? { ...options.tls, minVersion: 'TLSv1.2' as const } : undefined;
+  const session = WsH2ClientSession.acquire(
+    WsH2ClientSession.keyOf(origin, tlsSettings, options.http2Options),
+    {
+      target: {
+        protocol: secure ? 'https:' : 'http:',
+        hostname,
+        port,
+        origin,
+        socketPath: undefined,
+        proxy: undefined,
+        // RFC 9113 §3.2: offer h2 first; HTTP/1.1 if the server prefers it.
+        tls: tlsSettings === undefined ? undefined : { ...tlsSettings, ALPNProtocols: ['h2', 'http/1.1'] },
+      },
+      h2: options.http2Options,
+      connectTimeout: timeoutMs,
+      wheel,
+    },
+  );
+  let user = true;
+  let transport: WsH2StreamTransport | undefined;
+  try {
+    await Promise.race([session.ready, cancelled]);
+    if (session.declined) {
+      user = false;
+      session.release();
+      // ALPN chose HTTP/1.1: RFC 6455 on that socket (or a new one if another handshake took it).
+      timer.cancel();
+      signal?.removeEventListener('abort', onAbort);
+      return await openWsClientHandshake(url, options, session.takeHttp1Socket());
+    }
+    // RFC 8441 §4, §5 (and RFC 9113 §8.2.1: lowercase field names).
+    const fields: string[] = [
+      ':method',
+      'CONNECT',
+      ':protocol',
+      'websocket',
+      ':scheme',
+      secure ? 'https' : 'http',
+      ':path',
+      `${target.pathname || '/'}${target.search}`,
+      ':authority',
+      target.host,
+      'sec-websocket-version',
+      '13',
+    ];
+    if (protocols.length > 0) fields.push('sec-websocket-protocol', protocols.join(', '));
+    if (deflateOptions !== undefined)
+      fields.push('sec-websocket-extensions', offerPerMessageDeflate(deflateOptions));
+    if (options.origin !== undefined) fields.push('origin', options.origin);
+    if (options.headers !== undefined) {
+      const extra = options.headers instanceof Headers ? options.headers : new Headers(options.headers);
+      const flat = extra.toFlat();
+      for (let i = 0; i < flat.length; i += 2) {
+        const name = flat[i].toLowerCase();
+        if (RESERVED.has(name) || (name === 'origin' && options.origin !== undefined)) continue;
+        fields.push(name, flat[i + 1]);
+      }
+    }
+    user = false;
+    const opened = session.open(fields);
+    transport = opened.transport;
+    const response = await Promise.race([opened.response, cancelled]);
+    const status = Number(response[1]);
+    if (status < 200 || status > 299) {
+      throw new WsHandshakeError(
+        'AVX_WS_UNEXPECTED_STATUS',
+        `the server answered the extended CONNECT with ${status}, not 2xx (RFC 8441 §5)`,
+        status,
+      );
+    }
+    const headers = Headers.fromFlat(response.slice(2), { trusted: true });
+    const protocol = headers.get('sec-websocket-protocol') ?? '';
+    if (protocol !== '' && !protocols.includes(protocol)) {
+      throw new WsHandshakeError(
+        'AVX_WS_BAD_PROTOCOL',
+        `the server chose subprotocol ${JSON.stringify(protocol)}, which we did not offer (RFC 6455 §4.1 item 6)`,
+        status,
+      );
+    }
+    const extensions = headers.get('sec-websocket-extensions') ?? '';
+    const deflate = confirmPerMessageDeflate(extensions === '' ? undefined : extensions, deflateOptions);
+    return {
+      socket: transport,
+      rest: EMPTY,
+      url: target.href,
+      protocol,
+      extensions,
+      deflate,
+      deflateOptions: deflateOptions ?? {},
+    };
+  } catch (err) {
+    if (user) session.release();
+    // RST_STREAM CANCEL for this stream only (RFC 9113 §8.7); the connection goes on.
+    transport?.destroy();
+    if (err instanceof WsHandshakeError) throw err;
+    throw new WsHandshakeError(
+      'AVX_WS_HANDSHAKE_FAILED',
+      `the WebSocket handshake with ${origin} failed: ${(err as Error).message}`,
+      0,
+      { cause: err },
+    );
+  } finally {
+    timer.cancel();
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
