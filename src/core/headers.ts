@@ -8,7 +8,7 @@
  * out, a fast path for common names). The constructor accepts a WHATWG `Headers` for interop,
  * and a WHATWG `Headers` can be built from this one (`new globalThis.Headers(ours)`).
  */
-import { FIELD_VALUE_CHARS, isToken } from './char-classes.js';
+import { FIELD_VALUE_CHARS, isToken, TOKEN_CHARS } from './char-classes.js';
 import { InvalidHeaderError } from './errors.js';
 
 /** A value accepted by the setters; numbers are written in decimal (`String(n)`). */
@@ -100,6 +100,8 @@ const COMMON_HEADER_NAMES: readonly string[] = [
   'Server',
   'Set-Cookie',
   'Strict-Transport-Security',
+  'Traceparent',
+  'Tracestate',
   'TE',
   'Trailer',
   'Transfer-Encoding',
@@ -208,9 +210,17 @@ function keyForStore(name: string): string {
 function keyForLookup(name: string): string | undefined {
   const key = COMMON_KEYS.get(name);
   if (key !== undefined) return key;
+  if (typeof name !== 'string' || name.length === 0) return undefined;
   // Only tokens can be stored; checking first also keeps Unicode case mapping
-  // ('\u212A'.toLowerCase() === 'k') from matching an ASCII name.
-  return typeof name === 'string' && isToken(name) ? name.toLowerCase() : undefined;
+  // ('\u212A'.toLowerCase() === 'k') from matching an ASCII name. A name already in lowercase
+  // (`traceparent`, the usual spelling in code) is its own key: no new string per lookup.
+  let lower = true;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c > 0x7f || TOKEN_CHARS[c] === 0) return undefined;
+    if (c >= 0x41 && c <= 0x5a) lower = false;
+  }
+  return lower ? name : name.toLowerCase();
 }
 
 /**

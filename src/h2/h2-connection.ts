@@ -183,7 +183,8 @@ export class H2Connection implements H2FrameSink {
     this.pingFlood = new TokenBucket(o.maxPingsPerSecond, o.maxPingsPerSecond * 2);
     this.emptyFlood = new TokenBucket(o.maxEmptyFramesPerSecond, o.maxEmptyFramesPerSecond * 2);
     this.scheduler = new H2PriorityScheduler((stream) => this.sendFrameOf(stream));
-    this.closedStreams = new ClosedStreamLog(Math.min(Math.max(128, 2 * o.maxConcurrentStreams), 8192));
+    // One stream limit's worth of closed streams: 8 octets each, allocated on the first close.
+    this.closedStreams = new ClosedStreamLog(Math.min(Math.max(64, o.maxConcurrentStreams), 4096));
   }
 
   /**

@@ -31,6 +31,8 @@ import {
   connectionOpenChannel,
   requestStartChannel,
   responseFinishChannel,
+  streamCloseChannel,
+  streamOpenChannel,
 } from './server-diagnostics.js';
 import { type PushOptions, PushRequestError, type ServerPush, type ServerPushSource } from './server-push.js';
 
@@ -293,6 +295,9 @@ export class H2ServerConnection implements H2ConnectionHandler {
       } else H2ExtendedConnect.tunnelOf(stream)?.onStreamData(Buffer.alloc(0), true);
       return;
     }
+    if (streamOpenChannel.hasSubscribers) {
+      streamOpenChannel.publish({ protocol: 'h2', streamId: stream.id });
+    }
     // RFC 8441 §4: an extended CONNECT for a protocol the app serves becomes a tunnel.
     if (this.tunnels.take(stream, fields)) return;
     const ex = new H2Exchange(this, stream);
@@ -389,6 +394,9 @@ export class H2ServerConnection implements H2ConnectionHandler {
   }
 
   onStreamClosed(stream: H2Stream, errorCode: number, byPeer: boolean): void {
+    if (streamCloseChannel.hasSubscribers) {
+      streamCloseChannel.publish({ protocol: 'h2', streamId: stream.id, errorCode });
+    }
     const tunnel = H2ExtendedConnect.tunnelOf(stream);
     if (tunnel !== undefined) {
       tunnel.onStreamClosed(errorCode, byPeer);
@@ -447,6 +455,9 @@ export class H2ServerConnection implements H2ConnectionHandler {
       throw err;
     }
     if (stream === undefined) return null;
+    if (streamOpenChannel.hasSubscribers) {
+      streamOpenChannel.publish({ protocol: 'h2', streamId: stream.id });
+    }
     this.flushOut();
     const pushed = new H2Exchange(this, stream);
     stream.data = pushed;

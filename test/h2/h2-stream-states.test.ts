@@ -188,3 +188,22 @@ test('the peer SETTINGS_MAX_HEADER_LIST_SIZE: a client refuses to open a stream 
   const ok = client.openStream(REQUEST, true);
   assert.equal(ok.id, 1, 'the refused request used no stream id');
 });
+
+test('a stream closed long ago (forgotten by the bounded log) gets the benefit of the doubt: late frames ignored', () => {
+  const { conn, handler } = server({ maxConcurrentStreams: 10 });
+  const peer = new ScriptedPeer().preface();
+  conn.receive(peer.bytes(), 0);
+  // 70 streams opened and answered (the log keeps 64), one at a time.
+  for (let id = 1; id < 140; id += 2) {
+    conn.receive(peer.request(id, '/').bytes(), 0);
+    conn.sendHeaders(handler.headers.at(-1)!.stream, [':status', '204'], true);
+  }
+  out(conn);
+  assert.equal(handler.closed.length, 70);
+  peer.writer.data(1, Buffer.from('very late'), true);
+  conn.receive(peer.bytes(), 1);
+  assert.equal(handler.errors.length, 0, 'stream 1 is forgotten: ignored');
+  peer.writer.data(139, Buffer.from('late'), true);
+  conn.receive(peer.bytes(), 2);
+  assert.equal(handler.errors[0]?.errorCode, H2ErrorCode.STREAM_CLOSED, 'stream 139 is remembered');
+});

@@ -37,7 +37,11 @@ function makeApp(): App {
   });
   app.get('/invalid', (req) => {
     const errors: string[] = [];
-    for (const bad of [() => req.push('style.css'), () => req.push('/x', { method: 'POST' as 'GET' })]) {
+    for (const bad of [
+      () => req.push('style.css'),
+      () => req.push('/x', { method: 'POST' as 'GET' }),
+      () => req.push('/x', { headers: { te: 'gzip' } }),
+    ]) {
       try {
         bad();
       } catch (err) {
@@ -170,9 +174,10 @@ test('a push never answered is cancelled (RST_STREAM CANCEL) once the response i
   assert.equal(pushes[0]!.response, undefined);
 });
 
-test('req.push throws PushRequestError for a relative path or an unsafe method', async () => {
-  const { body } = await getWithPushes('/invalid');
-  assert.equal(body, 'AVX_PUSH_INVALID_REQUEST,AVX_PUSH_INVALID_REQUEST');
+test('req.push throws PushRequestError for a relative path, an unsafe method, a malformed field', async () => {
+  const { body, pushes } = await getWithPushes('/invalid');
+  assert.equal(body, 'AVX_PUSH_INVALID_REQUEST,AVX_PUSH_INVALID_REQUEST,AVX_PUSH_INVALID_REQUEST');
+  assert.equal(pushes.length, 0);
 });
 
 test('nghttp -v shows the PUSH_PROMISE and the pushed response', async (t) => {
