@@ -14,7 +14,7 @@ import { Headers } from '../core/headers.js';
 import { IncomingBody } from '../core/incoming-body.js';
 import { type WebSocketHandler, WebSocketRoutes, type WebSocketServerOptions } from '../ws/ws-server.js';
 import type { ExtendedConnectHandler } from './extended-connect.js';
-import type { ErrorHandler, Handler, Middleware, Next } from './handler.js';
+import type { ErrorHandler, Handler, Middleware, Next, ObservingMiddleware, Proceed } from './handler.js';
 import { HttpError } from './http-error.js';
 import { Request } from './request.js';
 import { type HandlerResult, Response, toResponse } from './response.js';
@@ -45,6 +45,8 @@ export class App {
 
   private readonly router: Router<Handler>;
   private readonly middleware: Middleware[] = [];
+  /** `proceed` functions of observing layers, by the index they run from. */
+  private readonly proceeds: Proceed[] = [];
   private errorHandler: ErrorHandler | undefined;
   private notFoundHandler: Handler | undefined;
   private readonly upgradeHandlers = new Map<string, UpgradeHandler>();
@@ -183,27 +185,54 @@ export class App {
    * directly), else to a {@link Response}. Never rejects: errors become error responses.
    */
   dispatch(req: Request): HandlerResult | Promise<HandlerResult> {
-    if (this.middleware.length === 0) {
-      try {
+    return this.runFrom(req, 0);
+  }
+
+  /**
+   * Runs the chain from layer `index`: observing layers (see {@link ObservingMiddleware}) call
+   * on with the next layer's `proceed`; the first ordinary middleware starts the onion; past
+   * the last layer the router and handler answer, unconverted.
+   */
+  private runFrom(req: Request, index: number): HandlerResult | Promise<HandlerResult> {
+    const layers = this.middleware;
+    try {
+      if (index === layers.length) {
         const result = this.routeRequest(req);
         if (isPromise(result)) return result.then(undefined, (err) => this.handleError(err, req));
         return result;
-      } catch (err) {
-        return this.handleError(err, req);
       }
-    }
-    const chain = new Chain(req);
-    let result: Response | Promise<Response>;
-    try {
-      result = this.runLayer(chain, 0);
+      const layer = layers[index] as Partial<ObservingMiddleware>;
+      if (layer.observe !== undefined) return layer.observe(req, this.proceedFrom(index + 1));
     } catch (err) {
       return this.handleError(err, req);
     }
-    // Every layer handed the innermost promise straight back (`return next()`, as no-op,
-    // metrics and tracing middleware do) and the handler answered synchronously: the outcome
-    // is known now, so skip the microtask hops, and send the handler's own value, which the
-    // drivers frame without a Response. (A layer that wanted to change the response returned
-    // a promise of its own.)
+    return this.runChain(req, index);
+  }
+
+  /** The `proceed` that runs the chain from layer `index`, made once per layer. */
+  private proceedFrom(index: number): Proceed {
+    let proceed = this.proceeds[index];
+    if (proceed === undefined) {
+      proceed = (req) => this.runFrom(req, index);
+      this.proceeds[index] = proceed;
+    }
+    return proceed;
+  }
+
+  /** The onion from ordinary middleware layer `index` inwards. */
+  private runChain(req: Request, index: number): HandlerResult | Promise<HandlerResult> {
+    const chain = new Chain(req);
+    let result: Response | Promise<Response>;
+    try {
+      result = this.runLayer(chain, index);
+    } catch (err) {
+      return this.handleError(err, req);
+    }
+    // Every layer handed the innermost promise straight back (`return next()`, as no-op
+    // middleware does) and the handler answered synchronously: the outcome is known now, so
+    // skip the microtask hops, and send the handler's own value, which the drivers frame
+    // without a Response. (A layer that wanted to change the response returned a promise of
+    // its own.)
     if (result === chain.inner && chain.settled) return chain.raw;
     if (isPromise(result)) return result.then(undefined, (err) => this.handleError(err, req));
     return result;

@@ -18,5 +18,24 @@ export type Next = () => Promise<Response>;
 /** Middleware: may act before and after the rest of the chain (`await next()`), or answer itself. */
 export type Middleware = (req: Request, next: Next) => Response | Promise<Response>;
 
+/**
+ * Runs the rest of the chain after an observer (see {@link ObservingMiddleware}) and returns its
+ * outcome as is: a handler's own value, a Response, or a promise of either.
+ */
+export type Proceed = (req: Request) => HandlerResult | Promise<HandlerResult>;
+
+/**
+ * Middleware that only observes requests and never changes their responses (metrics, tracing).
+ * Besides being ordinary middleware, it has an `observe` form: `observe(req, proceed)` must
+ * return `proceed(req)`'s outcome untouched (it may call it inside a context, e.g.
+ * `AsyncLocalStorage.run`), or a Response of its own instead of calling it. While every layer
+ * from there to the handler observes, the app runs them this way, with no `next` closure and no
+ * promise per request, and a synchronous handler's answer stays synchronous. After an ordinary
+ * middleware, observers run as ordinary middleware.
+ */
+export interface ObservingMiddleware extends Middleware {
+  observe(req: Request, proceed: Proceed): HandlerResult | Promise<HandlerResult>;
+}
+
 /** Turns an exception into a response. */
 export type ErrorHandler = (error: unknown, req: Request) => HandlerResult | Promise<HandlerResult>;

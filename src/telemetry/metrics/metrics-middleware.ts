@@ -11,7 +11,7 @@
  * The middleware itself allocates nothing per request: it notes the start time on the request
  * and returns `next()`; the sample is recorded when the server publishes the response's end.
  */
-import type { Middleware, Next } from '../../server/handler.js';
+import type { Next, ObservingMiddleware, Proceed } from '../../server/handler.js';
 import type { Request } from '../../server/request.js';
 import { Response } from '../../server/response.js';
 import { ClientMetrics, type ClientMetricsOptions, type PoolStatsSource } from './client-metrics.js';
@@ -41,7 +41,7 @@ export interface MetricsOptions {
 }
 
 /** The middleware {@link metrics} returns, with its instruments. */
-export interface MetricsMiddleware extends Middleware {
+export interface MetricsMiddleware extends ObservingMiddleware {
   readonly registry: MetricsRegistry;
   readonly server: ServerMetrics | undefined;
   readonly client: ClientMetrics | undefined;
@@ -71,15 +71,20 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
 
   const websocket = options.websocket === false ? undefined : new WebSocketMetrics(registry);
 
-  const middleware = (req: Request, next: Next): Response | Promise<Response> => {
+  /** Marks `req` for the server instruments; the exposition when `req` is a scrape. */
+  const answer = (req: Request): Response | undefined => {
     server?.begin(req);
     if (req.path === path && (req.method === 'GET' || req.method === 'HEAD')) {
       req.route = path;
       return expositionResponse(registry, req);
     }
-    return next();
+    return undefined;
   };
+  const middleware = (req: Request, next: Next): Response | Promise<Response> => answer(req) ?? next();
+  // The app's fast form (ObservingMiddleware): no `next` promise per request.
+  const observe = (req: Request, proceed: Proceed) => answer(req) ?? proceed(req);
   return Object.assign(middleware, {
+    observe,
     registry,
     server,
     client,

@@ -12,7 +12,7 @@
  * use to record their spans.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { Middleware, Next } from '../../server/handler.js';
+import type { Next, ObservingMiddleware, Proceed } from '../../server/handler.js';
 import type { Request } from '../../server/request.js';
 import type { Response } from '../../server/response.js';
 import { methodLabel } from '../http-label-values.js';
@@ -61,7 +61,7 @@ export interface TracingOptions {
 }
 
 /** The middleware {@link tracing} returns, with its tracer and exporter. */
-export interface TracingMiddleware extends Middleware {
+export interface TracingMiddleware extends ObservingMiddleware {
   readonly tracer: Tracer;
   /** The OTLP exporter, when the sink is one. */
   readonly exporter: OtlpHttpExporter | undefined;
@@ -144,7 +144,8 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
     }
   };
 
-  const middleware = (req: Request, next: Next): Promise<Response> | Response => {
+  /** Starts the server span of `req` and notes it on the request. */
+  const begin = (req: Request): Span => {
     const parent = extract
       ? parseTraceparent(req.headers.get('traceparent'), req.headers.get('tracestate'))
       : undefined;
@@ -174,9 +175,16 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
       const agent = req.headers.get('user-agent');
       if (agent !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, agent);
     }
-    return activeSpanStorage.run(span, next);
+    return span;
   };
+
+  const middleware = (req: Request, next: Next): Promise<Response> | Response =>
+    activeSpanStorage.run(begin(req), next);
+  // The app's fast form (ObservingMiddleware): the rest of the chain runs in the span's context.
+  const observe = (req: Request, proceed: Proceed) => activeSpanStorage.run(begin(req), proceed, req);
+
   return Object.assign(middleware, {
+    observe,
     tracer,
     exporter,
     flush: async () => {
