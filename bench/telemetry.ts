@@ -4,8 +4,9 @@
  * with and without prom-client (request counter + duration histogram + default metrics) and the
  * OpenTelemetry SDK (`@opentelemetry/instrumentation-http`, always-on sampler, batch span
  * processor, OTLP/HTTP exporter to the same sink). Each server runs in its own process pinned to
- * core 0, wrk pinned to core 1; contenders alternate within each round, and the medians of the
- * rounds and their ratios are printed. Targets: avx instrumented >= 0.9x avx plain, and >= 2x
+ * core 0; wrk and the sink (a bare socket server standing for a collector elsewhere) are pinned
+ * to core 1. Contenders alternate within each round, and the medians of the rounds and their
+ * ratios are printed. Targets: avx instrumented >= 0.9x avx plain, and >= 2x
  * fastify instrumented.
  *
  *   node dist/bench/telemetry.js        (env: ROUNDS=3 DURATION=5 CONNECTIONS=50)
@@ -14,7 +15,7 @@
  * `node dist/bench/telemetry.js serve <kind> <port> <sinkUrl>`.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const ALL = [
@@ -145,19 +146,78 @@ function wrk(port: number, seconds: number): Promise<number> {
   });
 }
 
+/** Starts the sink process on core 1. */
+function startSink(): Promise<{ child: ChildProcess; port: number }> {
+  const port = nextPort++;
+  const child = spawn('taskset', ['-c', '1', process.execPath, self, 'sink', String(port)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the sink exited with ${code}`)));
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) resolve({ child, port });
+    });
+  });
+}
+
+/**
+ * The sink: a bare socket server that reads each request's head and Content-Length body, counts
+ * the body bytes and answers 200 `{}` (keep-alive), so that receiving spans costs the machine as
+ * little as possible. `GET /bytes` answers the count.
+ */
+function sink(port: number): void {
+  let total = 0;
+  const ok = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}';
+  createNetServer((socket) => {
+    let head = '';
+    let remaining = -1;
+    socket.on('data', (chunk: Buffer) => {
+      let at = 0;
+      while (at < chunk.length) {
+        if (remaining < 0) {
+          const text = chunk.toString('latin1', at);
+          const end = (head + text).indexOf('\r\n\r\n');
+          if (end < 0) {
+            head += text;
+            return;
+          }
+          const full = (head + text).slice(0, end);
+          at += end + 4 - head.length;
+          head = '';
+          if (full.startsWith('GET /bytes')) {
+            const body = String(total);
+            socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
+            continue;
+          }
+          remaining = Number(/\r\ncontent-length:\s*(\d+)/i.exec(full)?.[1] ?? 0);
+        }
+        const take = Math.min(remaining, chunk.length - at);
+        total += take;
+        remaining -= take;
+        at += take;
+        if (remaining === 0) {
+          remaining = -1;
+          socket.write(ok);
+        }
+      }
+    });
+    socket.on('error', () => {});
+  }).listen(port, '127.0.0.1', () => console.log('ready'));
+}
+
+async function sinkBytes(port: number): Promise<number> {
+  const res = await fetch(`http://127.0.0.1:${port}/bytes`);
+  return Number(await res.text());
+}
+
 const median = (values: number[]) => values.slice().sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 async function drive(): Promise<void> {
-  // The OTLP sink both instrumented servers export to: accepts and discards.
-  let spansBytes = 0;
-  const sink = createServer((req, res) => {
-    req.on('data', (c: Buffer) => {
-      spansBytes += c.length;
-    });
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  const sinkUrl = `http://127.0.0.1:${(sink.address() as { port: number }).port}/v1/traces`;
+  // The OTLP sink both instrumented servers export to: accepts and discards. It runs in its own
+  // process pinned to core 1 with the load generator, as a collector would run elsewhere: core 0
+  // is the server's alone.
+  const sink = await startSink();
+  const sinkUrl = `http://127.0.0.1:${sink.port}/v1/traces`;
   const results = new Map<Contender, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
     const order = CONTENDERS.map((_, k) => CONTENDERS[(k + round) % CONTENDERS.length]!);
@@ -173,7 +233,8 @@ async function drive(): Promise<void> {
       }
     }
   }
-  sink.close();
+  const spansBytes = await sinkBytes(sink.port);
+  await stopServer(sink.child);
   const m = (kind: Contender) => median(results.get(kind) ?? [Number.NaN]);
   console.log(
     `\nmedians of ${ROUNDS} rounds, wrk -t1 -c${CONNECTIONS} -d${DURATION}s GET /, server core 0, wrk core 1`,
@@ -193,7 +254,9 @@ async function drive(): Promise<void> {
   console.log(`span bytes received by the sink: ${spansBytes}`);
 }
 
-if (process.argv[2] === 'serve') {
+if (process.argv[2] === 'sink') {
+  sink(Number(process.argv[3]));
+} else if (process.argv[2] === 'serve') {
   serve(process.argv[3] as Contender, Number(process.argv[4]), process.argv[5]!).catch((err) => {
     console.error(err);
     process.exit(1);

@@ -7,14 +7,23 @@
  */
 import { H2_FRAME_HEADER_LENGTH, H2Flag, H2FrameType } from './h2-frame-types.js';
 
+/** The largest scratch buffer; a connection grows to it only when it writes that much at once. */
 const SCRATCH = 16384;
+/**
+ * The first scratch buffer: small enough to come from Node's shared allocation pool, so an idle
+ * connection that only ever wrote small frames holds no 16 KiB buffer of its own (that buffer
+ * was most of the memory of an idle HTTP/2 connection).
+ */
+const FIRST_SCRATCH = 1024;
 /** DATA payloads at least this large are queued by reference instead of copied. */
 const COPY_LIMIT = 1024;
 
 /** An outgoing frame queue. */
 export class H2FrameWriter {
   private chunks: Buffer[] = [];
-  private scratch: Buffer = Buffer.allocUnsafe(SCRATCH);
+  private scratch: Buffer = Buffer.allocUnsafe(FIRST_SCRATCH);
+  /** The size of the next scratch buffer: doubles each time one fills up, up to SCRATCH. */
+  private scratchSize = FIRST_SCRATCH;
   private start = 0;
   private pos = 0;
   private queued = 0;
@@ -212,7 +221,8 @@ export class H2FrameWriter {
   private reserve(length: number): void {
     if (this.pos + length <= this.scratch.length) return;
     this.seal();
-    this.scratch = Buffer.allocUnsafe(Math.max(SCRATCH, length));
+    this.scratchSize = Math.min(SCRATCH, this.scratchSize * 2);
+    this.scratch = Buffer.allocUnsafe(Math.max(this.scratchSize, length));
     this.start = 0;
     this.pos = 0;
   }
