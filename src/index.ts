@@ -135,7 +135,14 @@ export { App, type AppOptions, statusOf } from './server/app.js';
 export { type Closable, type ClusterOptions, runCluster } from './server/cluster.js';
 export type { ExtendedConnectContext, ExtendedConnectHandler } from './server/extended-connect.js';
 export { H2ServerConnection, H2StreamGoneError } from './server/h2-server-connection.js';
-export type { ErrorHandler, Handler, Middleware, Next, ObservingMiddleware, Proceed } from './server/handler.js';
+export type {
+  ErrorHandler,
+  Handler,
+  Middleware,
+  Next,
+  ObservingMiddleware,
+  Proceed,
+} from './server/handler.js';
 export { HttpError } from './server/http-error.js';
 export {
   type BasicAuthOptions,
