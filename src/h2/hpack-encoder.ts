@@ -29,6 +29,9 @@ export interface HpackEncoderOptions {
 }
 
 /** Names whose values are not worth indexing (they change per message). */
+/** Most remembered literal encodings per encoder (see `literals`); the map is cleared when full. */
+const MAX_LITERALS = 16;
+
 const NOT_INDEXED: ReadonlySet<string> = new Set([
   ':path',
   'content-length',
@@ -65,6 +68,8 @@ export class HpackEncoder {
   private minPendingSize = -1;
   private pendingSize = -1;
   private out: Buffer = Buffer.allocUnsafe(1024);
+  /** Encoded octets of recent not-indexed literals under static names, by `name\0value`. */
+  private readonly literals = new Map<string, Buffer>();
   private pos = 0;
 
   constructor(options: HpackEncoderOptions = {}) {
@@ -134,6 +139,19 @@ export class HpackEncoder {
       NEVER_INDEXED.has(name) ||
       ((name === 'cookie' || name === 'set-cookie') && value.length < SHORT_COOKIE);
     const index = !never && !NOT_INDEXED.has(name) && hpackEntrySize(name, value) <= (table.maxSize * 3) >> 2;
+    // A field kept out of the table on purpose (date, content-length, ...) under a static name
+    // encodes to the same octets every time its value repeats (`date` for a whole second): copy
+    // them rather than Huffman-encode the value again for every response.
+    const memo = !index && !never && nameIdx !== 0 && nameIdx <= HPACK_STATIC_COUNT;
+    if (memo) {
+      const octets = this.literals.get(key);
+      if (octets !== undefined) {
+        this.out.set(octets, this.pos);
+        this.pos += octets.length;
+        return;
+      }
+    }
+    const start = this.pos;
     if (index) {
       // RFC 7541 §6.2.1: literal with incremental indexing.
       this.pos = encodeHpackInteger(nameIdx, 6, 0x40, this.out, this.pos);
@@ -143,6 +161,10 @@ export class HpackEncoder {
     }
     if (nameIdx === 0) this.writeString(name);
     this.writeString(value);
+    if (memo) {
+      if (this.literals.size >= MAX_LITERALS) this.literals.clear();
+      this.literals.set(key, Buffer.from(this.out.subarray(start, this.pos)));
+    }
     if (index) {
       table.add(name, value);
       this.fieldIndex.set(key, table.insertCount);

@@ -288,3 +288,27 @@ test('hpack-test-case: our encoding of every raw-data story round-trips through 
   t.diagnostic(`round-tripped ${blocks} blocks; ${wire} bytes for ${plain} bytes of names and values`);
   assert.ok(blocks > 1000);
 });
+
+test('encoder: remembered literals (date, content-length) come out identical and decode right, past the memo cap', () => {
+  const enc = new HpackEncoder();
+  const dec = new HpackDecoder();
+  const block = (fields: string[]) => Buffer.from(enc.encode(fields));
+  const fields = (second: number, length: number) => [
+    ':status',
+    '200',
+    'date',
+    `Wed, 25 Nov 2026 15:00:${String(second).padStart(2, '0')} GMT`,
+    'content-length',
+    String(length),
+  ];
+  const first = block(fields(1, 11));
+  assert.deepEqual(block(fields(1, 11)), first); // not indexed: the same octets again
+  // More distinct values than the memo holds, then the first ones again.
+  for (let s = 0; s < 40; s++) {
+    const f = fields(s % 60, s);
+    assert.deepEqual(dec.decode(block(f)), f);
+  }
+  assert.deepEqual(block(fields(1, 11)), first);
+  assert.deepEqual(dec.decode(first), fields(1, 11));
+  assert.notDeepEqual(block(fields(2, 11)), first);
+});
