@@ -181,7 +181,7 @@ export class App {
 
   /**
    * Runs the request through middleware, router and handler. Resolves to the handler's result
-   * unconverted when there is no middleware (drivers frame plain strings and objects
+   * unconverted when no ordinary middleware changed it (drivers frame plain strings and objects
    * directly), else to a {@link Response}. Never rejects: errors become error responses.
    */
   dispatch(req: Request): HandlerResult | Promise<HandlerResult> {

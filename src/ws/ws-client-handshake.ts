@@ -161,6 +161,65 @@ export function resolveWsConnectRequest(
 }
 
 /**
+ * Appends what both handshakes offer besides their own framing fields: the subprotocols, the
+ * permessage-deflate offer, Origin and the caller's extra fields minus `reserved` ones. Over
+ * HTTP/2 (`lowercase`) names are lowercase (RFC 9113 §8.2.1).
+ */
+export function pushWsOfferFields(
+  fields: string[],
+  request: WsConnectRequest,
+  options: WebSocketConnectOptions,
+  reserved: ReadonlySet<string>,
+  lowercase: boolean,
+): void {
+  const { protocols, deflateOptions } = request;
+  if (protocols.length > 0) {
+    fields.push(lowercase ? 'sec-websocket-protocol' : 'Sec-WebSocket-Protocol', protocols.join(', '));
+  }
+  if (deflateOptions !== undefined) {
+    fields.push(
+      lowercase ? 'sec-websocket-extensions' : 'Sec-WebSocket-Extensions',
+      offerPerMessageDeflate(deflateOptions),
+    );
+  }
+  if (options.origin !== undefined) fields.push(lowercase ? 'origin' : 'Origin', options.origin);
+  if (options.headers !== undefined) {
+    const extra = options.headers instanceof Headers ? options.headers : new Headers(options.headers);
+    const flat = extra.toFlat();
+    for (let i = 0; i < flat.length; i += 2) {
+      const name = flat[i].toLowerCase();
+      if (reserved.has(name) || (name === 'origin' && options.origin !== undefined)) continue;
+      fields.push(lowercase ? name : flat[i], flat[i + 1]);
+    }
+  }
+}
+
+/**
+ * The subprotocol and extensions the server's answer chose, checked against our offer (RFC 6455
+ * §4.1 item 6, RFC 7692 §7.1). Throws {@link WsHandshakeError} with `status`.
+ */
+export function confirmWsOffer(
+  headers: Headers,
+  request: WsConnectRequest,
+  status: number,
+): Pick<WsClientHandshakeResult, 'protocol' | 'extensions' | 'deflate' | 'deflateOptions'> {
+  const protocol = headers.get('sec-websocket-protocol') ?? '';
+  if (protocol !== '' && !request.protocols.includes(protocol)) {
+    throw new WsHandshakeError(
+      'AVX_WS_BAD_PROTOCOL',
+      `the server chose subprotocol ${JSON.stringify(protocol)}, which we did not offer (RFC 6455 §4.1 item 6)`,
+      status,
+    );
+  }
+  const extensions = headers.get('sec-websocket-extensions') ?? '';
+  const deflate = confirmPerMessageDeflate(
+    extensions === '' ? undefined : extensions,
+    request.deflateOptions,
+  );
+  return { protocol, extensions, deflate, deflateOptions: request.deflateOptions ?? {} };
+}
+
+/**
  * Runs the opening handshake against `url` (`ws:`, `wss:`, or `http:` / `https:` taken as such),
  * on a new connection or on `connected` (a TLS socket whose ALPN answer was HTTP/1.1).
  */
@@ -169,10 +228,8 @@ export async function openWsClientHandshake(
   options: WebSocketConnectOptions,
   connected?: net.Socket,
 ): Promise<WsClientHandshakeResult> {
-  const { target, secure, hostname, port, origin, protocols, deflateOptions } = resolveWsConnectRequest(
-    url,
-    options,
-  );
+  const request = resolveWsConnectRequest(url, options);
+  const { target, secure, hostname, port, origin } = request;
   const attempt = new ConnectAttempt();
   const timeoutMs = options.handshakeTimeout ?? 10000;
   const wheel = options.timerWheel ?? defaultTimerWheel();
@@ -238,19 +295,7 @@ export async function openWsClientHandshake(
       'Sec-WebSocket-Version',
       '13',
     );
-    if (protocols.length > 0) fields.push('Sec-WebSocket-Protocol', protocols.join(', '));
-    if (deflateOptions !== undefined)
-      fields.push('Sec-WebSocket-Extensions', offerPerMessageDeflate(deflateOptions));
-    if (options.origin !== undefined) fields.push('Origin', options.origin);
-    if (options.headers !== undefined) {
-      const extra = options.headers instanceof Headers ? options.headers : new Headers(options.headers);
-      const flat = extra.toFlat();
-      for (let i = 0; i < flat.length; i += 2) {
-        const name = flat[i].toLowerCase();
-        if (RESERVED.has(name) || (name === 'origin' && options.origin !== undefined)) continue;
-        fields.push(flat[i], flat[i + 1]);
-      }
-    }
+    pushWsOfferFields(fields, request, options, RESERVED, false);
     const target2 = `${target.pathname || '/'}${target.search}`;
     socket.write(serializeRequestHead('GET', target2, fields));
     const { head, rest } = await readResponseHead(socket, attempt, options.maxHandshakeBytes ?? 16384);
@@ -283,25 +328,7 @@ export async function openWsClientHandshake(
         101,
       );
     }
-    const protocol = headers.get('sec-websocket-protocol') ?? '';
-    if (protocol !== '' && !protocols.includes(protocol)) {
-      throw new WsHandshakeError(
-        'AVX_WS_BAD_PROTOCOL',
-        `the server chose subprotocol ${JSON.stringify(protocol)}, which we did not offer (RFC 6455 §4.1 item 6)`,
-        101,
-      );
-    }
-    const extensions = headers.get('sec-websocket-extensions') ?? '';
-    const deflate = confirmPerMessageDeflate(extensions === '' ? undefined : extensions, deflateOptions);
-    return {
-      socket,
-      rest,
-      url: target.href,
-      protocol,
-      extensions,
-      deflate,
-      deflateOptions: deflateOptions ?? {},
-    };
+    return { socket, rest, url: target.href, ...confirmWsOffer(headers, request, 101) };
   } catch (err) {
     attempt.socket?.destroy();
     if (attempt.reason !== undefined) throw attempt.reason;

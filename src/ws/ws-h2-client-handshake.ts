@@ -11,9 +11,10 @@
  */
 import { Headers } from '../core/headers.js';
 import { defaultTimerWheel } from '../runtime/timer-wheel.js';
-import { confirmPerMessageDeflate, offerPerMessageDeflate } from './per-message-deflate-negotiation.js';
 import {
+  confirmWsOffer,
   openWsClientHandshake,
+  pushWsOfferFields,
   resolveWsConnectRequest,
   type WebSocketConnectOptions,
   type WsClientHandshakeResult,
@@ -46,10 +47,8 @@ export async function openWsH2ClientHandshake(
   url: string | URL,
   options: WebSocketConnectOptions,
 ): Promise<WsClientHandshakeResult> {
-  const { target, secure, hostname, port, origin, protocols, deflateOptions } = resolveWsConnectRequest(
-    url,
-    options,
-  );
+  const request = resolveWsConnectRequest(url, options);
+  const { target, secure, hostname, port, origin } = request;
   const timeoutMs = options.handshakeTimeout ?? 10000;
   const wheel = options.timerWheel ?? defaultTimerWheel();
   let cancel!: (error: Error) => void;
@@ -129,19 +128,7 @@ export async function openWsH2ClientHandshake(
       'sec-websocket-version',
       '13',
     ];
-    if (protocols.length > 0) fields.push('sec-websocket-protocol', protocols.join(', '));
-    if (deflateOptions !== undefined)
-      fields.push('sec-websocket-extensions', offerPerMessageDeflate(deflateOptions));
-    if (options.origin !== undefined) fields.push('origin', options.origin);
-    if (options.headers !== undefined) {
-      const extra = options.headers instanceof Headers ? options.headers : new Headers(options.headers);
-      const flat = extra.toFlat();
-      for (let i = 0; i < flat.length; i += 2) {
-        const name = flat[i].toLowerCase();
-        if (RESERVED.has(name) || (name === 'origin' && options.origin !== undefined)) continue;
-        fields.push(name, flat[i + 1]);
-      }
-    }
+    pushWsOfferFields(fields, request, options, RESERVED, true);
     user = false;
     const opened = session.open(fields);
     transport = opened.transport;
@@ -155,25 +142,7 @@ export async function openWsH2ClientHandshake(
       );
     }
     const headers = Headers.fromFlat(response.slice(2), { trusted: true });
-    const protocol = headers.get('sec-websocket-protocol') ?? '';
-    if (protocol !== '' && !protocols.includes(protocol)) {
-      throw new WsHandshakeError(
-        'AVX_WS_BAD_PROTOCOL',
-        `the server chose subprotocol ${JSON.stringify(protocol)}, which we did not offer (RFC 6455 §4.1 item 6)`,
-        status,
-      );
-    }
-    const extensions = headers.get('sec-websocket-extensions') ?? '';
-    const deflate = confirmPerMessageDeflate(extensions === '' ? undefined : extensions, deflateOptions);
-    return {
-      socket: transport,
-      rest: EMPTY,
-      url: target.href,
-      protocol,
-      extensions,
-      deflate,
-      deflateOptions: deflateOptions ?? {},
-    };
+    return { socket: transport, rest: EMPTY, url: target.href, ...confirmWsOffer(headers, request, status) };
   } catch (err) {
     if (user) session.release();
     // RST_STREAM CANCEL for this stream only (RFC 9113 §8.7); the connection goes on.

@@ -26,7 +26,7 @@ import { RadixRouter } from '../server/router/radix-router.js';
 import type { UpgradeContext, UpgradeHandler } from '../server/upgrade.js';
 import { PerMessageDeflate, type PerMessageDeflateOptions } from './per-message-deflate.js';
 import { acceptPerMessageDeflate } from './per-message-deflate-negotiation.js';
-import { WebSocket } from './websocket.js';
+import { WebSocket, type WebSocketInit } from './websocket.js';
 import {
   type ResolvedWebSocketOptions,
   resolveWebSocketOptions,
@@ -145,19 +145,35 @@ export function acceptWebSocket(
   }
   const offered = offeredProtocols(req);
   if (offered instanceof Response) return offered;
-  if (options.checkOrigin !== undefined) {
-    const verdict = options.checkOrigin(headers.get('origin'), req);
-    if (verdict instanceof Promise) {
-      // Hold the bytes that arrive meanwhile: the socket is ours and nobody reads it yet.
-      context.socket.pause();
-      return verdict.then(
-        (ok) => (ok ? complete(context, handler, options, resolved, key, offered) : forbidden()),
-        () => forbidden(),
-      );
-    }
-    if (!verdict) return forbidden();
+  return withOriginCheck(
+    req,
+    options,
+    () => complete(context, handler, options, resolved, key, offered),
+    // Hold the bytes that arrive meanwhile: the socket is ours and nobody reads it yet.
+    () => context.socket.pause(),
+  );
+}
+
+/**
+ * Runs the `checkOrigin` hook (RFC 6455 §4.2.2 item 1.4 lets a server refuse origins) and then
+ * `proceed`, or answers 403. `beforeWait` runs when the hook is asynchronous.
+ */
+function withOriginCheck(
+  req: Request,
+  options: WebSocketServerOptions,
+  proceed: () => Response | undefined,
+  beforeWait?: () => void,
+): Response | Promise<Response | undefined> | undefined {
+  if (options.checkOrigin === undefined) return proceed();
+  const verdict = options.checkOrigin(req.headers.get('origin'), req);
+  if (verdict instanceof Promise) {
+    beforeWait?.();
+    return verdict.then(
+      (ok) => (ok ? proceed() : forbidden()),
+      () => forbidden(),
+    );
   }
-  return complete(context, handler, options, resolved, key, offered);
+  return verdict ? proceed() : forbidden();
 }
 
 function complete(
@@ -172,7 +188,7 @@ function complete(
   if (socket.destroyed) return undefined;
   const chosen = negotiate(req, options, resolved, offered);
   if (chosen instanceof Response) return chosen;
-  const { protocol, extensions, deflate } = chosen;
+  const { protocol, extensions } = chosen;
   // RFC 6455 §4.2.2 item 5.
   let head =
     'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -180,19 +196,32 @@ function complete(
   if (protocol !== '') head += `Sec-WebSocket-Protocol: ${protocol}\r\n`;
   if (extensions !== '') head += `Sec-WebSocket-Extensions: ${extensions}\r\n`;
   socket.write(`${head}\r\n`, 'latin1');
+  start(socket, context.head, chosen, resolved, context, handler, req);
+  return undefined;
+}
+
+/** Opens the server WebSocket on the taken-over byte stream and runs the app's handler on it. */
+function start(
+  socket: WebSocketInit['socket'],
+  head: Buffer,
+  chosen: WsNegotiation,
+  resolved: ResolvedWebSocketOptions,
+  context: { onShutdown(listener: () => void): void },
+  handler: WebSocketHandler,
+  req: Request,
+): void {
   const ws = new WebSocket({
     socket,
     isServer: true,
-    head: context.head,
+    head,
     url: req.url,
-    protocol,
-    extensions,
-    deflate,
+    protocol: chosen.protocol,
+    extensions: chosen.extensions,
+    deflate: chosen.deflate,
     options: resolved,
   });
   context.onShutdown(() => ws.close(WsCloseCode.GoingAway, 'server shutting down'));
   run(ws, handler, req);
-  return undefined;
 }
 
 /**
@@ -218,18 +247,8 @@ export function acceptWebSocketOverH2(
   }
   const offered = offeredProtocols(req);
   if (offered instanceof Response) return offered;
-  if (options.checkOrigin !== undefined) {
-    const verdict = options.checkOrigin(headers.get('origin'), req);
-    if (verdict instanceof Promise) {
-      // Data the client sends meanwhile waits in the stream (uncredited once over its buffer).
-      return verdict.then(
-        (ok) => (ok ? completeOverH2(context, handler, options, resolved, offered) : forbidden()),
-        () => forbidden(),
-      );
-    }
-    if (!verdict) return forbidden();
-  }
-  return completeOverH2(context, handler, options, resolved, offered);
+  // Data the client sends meanwhile waits in the stream (uncredited once over its buffer).
+  return withOriginCheck(req, options, () => completeOverH2(context, handler, options, resolved, offered));
 }
 
 function completeOverH2(
@@ -248,18 +267,7 @@ function completeOverH2(
   if (chosen.extensions !== '') fields.push('sec-websocket-extensions', chosen.extensions);
   const stream = context.accept(fields);
   if (stream.destroyed) return undefined; // reset while the Origin hook ran
-  const ws = new WebSocket({
-    socket: stream,
-    isServer: true,
-    head: EMPTY,
-    url: req.url,
-    protocol: chosen.protocol,
-    extensions: chosen.extensions,
-    deflate: chosen.deflate,
-    options: resolved,
-  });
-  context.onShutdown(() => ws.close(WsCloseCode.GoingAway, 'server shutting down'));
-  run(ws, handler, req);
+  start(stream, EMPTY, chosen, resolved, context, handler, req);
   return undefined;
 }
 

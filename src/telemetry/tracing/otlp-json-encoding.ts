@@ -5,7 +5,7 @@
  * enums as integers, 64-bit integers (times in ns since the epoch, int attributes) as decimal
  * strings. One ResourceSpans for our resource, one ScopeSpans for the `avx-http` scope.
  */
-import { spanJsonBound, writeSpanJson } from './otlp-json-span-writer.js';
+import { putUnixNanos, spanJsonBound, writeSpanJson } from './otlp-json-span-writer.js';
 import type { AttributeValue, Span } from './span.js';
 
 /** An OTLP `KeyValue`. */
@@ -25,20 +25,12 @@ export function otlpValue(value: AttributeValue): OtlpKeyValue['value'] {
 }
 
 /**
- * Milliseconds since the epoch as a decimal count of nanoseconds, without losing precision:
- * the whole milliseconds and the six-digit nanosecond fraction are written side by side, which
- * avoids BigInt arithmetic (two per span, on every export).
+ * Milliseconds since the epoch as a decimal count of nanoseconds, without losing precision (the
+ * digits {@link putUnixNanos} writes into span JSON).
  */
 export function unixNanos(ms: number): string {
-  let whole = Math.floor(ms);
-  let fraction = Math.round((ms - whole) * 1e6);
-  if (fraction >= 1e6) {
-    whole += 1;
-    fraction -= 1e6;
-  }
-  if (whole === 0) return String(fraction);
-  const digits = String(fraction);
-  return `${whole}${'000000'.slice(digits.length)}${digits}`;
+  const buf = Buffer.allocUnsafe(32);
+  return buf.toString('latin1', 0, putUnixNanos(buf, 0, ms));
 }
 
 /** `value` as a JSON string literal. */

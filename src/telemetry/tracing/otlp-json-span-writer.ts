@@ -161,7 +161,7 @@ let secondsDigits: Uint8Array = new Uint8Array(0);
 /**
  * Writes milliseconds since the epoch as decimal nanoseconds, exactly: the whole seconds (cached
  * digits), three digits of milliseconds and the six-digit nanosecond fraction, all in small
- * integer arithmetic (as `unixNanos` does, without the strings).
+ * integer arithmetic, with no BigInt and no strings.
  */
 export function putUnixNanos(buf: Uint8Array, at: number, ms: number): number {
   let whole = Math.floor(ms);

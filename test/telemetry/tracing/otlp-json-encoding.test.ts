@@ -35,6 +35,12 @@ test('unixNanos writes exact nanoseconds without BigInt', () => {
   assert.equal(unixNanos(1.9999999999), '2000000');
   assert.equal(unixNanos(12.000001), '12000001');
   assert.equal(unixNanos(0.5), '500000');
+  // Across second and millisecond boundaries (the whole seconds are cached between calls).
+  assert.equal(unixNanos(1700000000999.9998), '1700000000999999756');
+  assert.equal(unixNanos(1700000001000), '1700000001000000000');
+  assert.equal(unixNanos(1700000001000.001), '1700000001000000977');
+  assert.equal(unixNanos(999.5), '999500000');
+  assert.equal(unixNanos(1000.25), '1000250000');
 });
 
 test('hand-written span JSON parses to the OTLP shape, escaping included', () => {
