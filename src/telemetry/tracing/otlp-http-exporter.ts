@@ -17,7 +17,7 @@ import {
   type ResourceAttributes,
   EXPORT_REQUEST_SUFFIX as SUFFIX,
 } from './otlp-json-encoding.js';
-import { spanJsonBound, writeSpanJson } from './otlp-json-span-writer.js';
+import { appendSpanJson, spanJsonBound } from './otlp-json-span-writer.js';
 import type { Span, SpanSink } from './span.js';
 
 /** Options of {@link OtlpHttpExporter}. */
@@ -137,15 +137,18 @@ export class OtlpHttpExporter implements SpanSink {
       this.droppedQueueFull++;
       return;
     }
-    // Room for the span, the comma and the suffix.
-    const need = this.batchBytes + spanJsonBound(span) + 1 + SUFFIX.length;
-    if (need > this.batch.length) {
+    // After a comma, with room left for the suffix.
+    const at = this.batchSpans > 0 ? this.batchBytes + 1 : this.batchBytes;
+    let end = appendSpanJson(span, this.batch, at, SUFFIX.length);
+    if (end < 0) {
+      const need = at + spanJsonBound(span) + SUFFIX.length;
       const grown = Buffer.allocUnsafe(Math.max(need, this.batch.length * 2));
       this.batch.copy(grown, 0, 0, this.batchBytes);
       this.batch = grown;
+      end = appendSpanJson(span, this.batch, at, SUFFIX.length);
     }
-    if (this.batchSpans > 0) this.batch[this.batchBytes++] = 0x2c; // ,
-    this.batchBytes = writeSpanJson(span, this.batch, this.batchBytes);
+    if (at > this.batchBytes) this.batch[this.batchBytes] = 0x2c; // ,
+    this.batchBytes = end;
     this.batchSpans++;
     if (this.batchSpans >= this.maxBatchSize) this.sendBatch();
     else if (this.timer === undefined) {

@@ -8,7 +8,15 @@
  * escapes or UTF-8 falls back to `JSON.stringify` plus one UTF-8 write.
  *
  * The caller reserves {@link spanJsonBound} bytes first; the writer never checks.
+ *
+ * {@link appendSpanJson}, the exporter's entry, goes further: most spans are encoded exactly as
+ * the previous span of their kind except for ids and times (same route, status, client;
+ * {@link Span.encodesLike} tells). It keeps the last encoding of a server span and of any
+ * other span, and for a span that encodes like it, copies it and writes the ids and times over
+ * theirs. Ids have fixed widths and the nanosecond times have 19 digits until 2286, so the
+ * offsets hold.
  */
+import { HttpServerSpan } from './http-server-span.js';
 import type { AttributeValue, Span } from './span.js';
 
 const bytes = (text: string): Uint8Array => Buffer.from(text, 'latin1');
@@ -94,6 +102,11 @@ function put(buf: Uint8Array, at: number, piece: Uint8Array): number {
   return at + n;
 }
 
+/** Copies `n` bytes of `from` at `start` to `buf` at `at` (an id's digits). */
+function copyDigits(buf: Uint8Array, at: number, from: Uint8Array, start: number, n: number): void {
+  for (let i = 0; i < n; i++) buf[at + i] = from[start + i]!;
+}
+
 /** Writes ASCII text we made or validated (hex ids, digits): no escaping needed. */
 function putAscii(buf: Uint8Array, at: number, text: string): number {
   const n = text.length;
@@ -158,10 +171,32 @@ function putPadded(buf: Uint8Array, at: number, value: number, width: number): n
 let secondsValue = -1;
 let secondsDigits: Uint8Array = new Uint8Array(0);
 
+/** `00` to `99`, two bytes each: nine digits take five steps instead of nine divisions. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 0x30 + Math.floor(i / 10);
+  DIGIT_PAIRS[2 * i + 1] = 0x30 + (i % 10);
+}
+
+/** Writes an integer 0 <= value < 1e9 as exactly nine digits. */
+function putNineDigits(buf: Uint8Array, at: number, value: number): number {
+  const first = (value / 1e8) | 0;
+  buf[at] = 0x30 + first;
+  let rest = value - first * 1e8;
+  for (let i = at + 7; i > at; i -= 2) {
+    const q = (rest / 100) | 0;
+    const pair = (rest - q * 100) * 2;
+    buf[i] = DIGIT_PAIRS[pair]!;
+    buf[i + 1] = DIGIT_PAIRS[pair + 1]!;
+    rest = q;
+  }
+  return at + 9;
+}
+
 /**
  * Writes milliseconds since the epoch as decimal nanoseconds, exactly: the whole seconds (cached
- * digits), three digits of milliseconds and the six-digit nanosecond fraction, all in small
- * integer arithmetic, with no BigInt and no strings.
+ * digits), then nine digits of milliseconds and the nanosecond fraction, all in small integer
+ * arithmetic, with no BigInt and no strings.
  */
 export function putUnixNanos(buf: Uint8Array, at: number, ms: number): number {
   let whole = Math.floor(ms);
@@ -181,8 +216,7 @@ export function putUnixNanos(buf: Uint8Array, at: number, ms: number): number {
     secondsDigits = bytes(String(seconds));
   }
   at = put(buf, at, secondsDigits);
-  at = putPadded(buf, at, whole - seconds * 1000, 3);
-  return putPadded(buf, at, fraction, 6);
+  return putNineDigits(buf, at, (whole - seconds * 1000) * 1e6 + fraction);
 }
 
 /** Writes one attribute value's `AnyValue` and closes the `KeyValue`. */
@@ -279,8 +313,10 @@ export function writeSpanJson(span: Span, buf: Buffer, at: number): number {
   at = put(buf, at, KIND);
   at = putUint(buf, at, span.kind);
   at = put(buf, at, START);
+  writtenStartAt = at;
   at = putUnixNanos(buf, at, span.startTime);
   at = put(buf, at, END);
+  writtenEndAt = at;
   at = putUnixNanos(buf, at, span.endTime);
   at = put(buf, at, ATTRIBUTES);
   at = putAttributes(buf, at, span.attributes);
@@ -293,4 +329,85 @@ export function writeSpanJson(span: Span, buf: Buffer, at: number): number {
   buf[at++] = 0x7d; // }
   buf[at++] = 0x7d;
   return at;
+}
+
+/** Where the last {@link writeSpanJson} put the start and end time digits. */
+let writtenStartAt = 0;
+let writtenEndAt = 0;
+
+/** A span's encoding, kept to be copied for the next span that encodes like it. */
+interface SpanTemplate {
+  /** The span encoded (ended: its fields no longer change). */
+  readonly exemplar: Span;
+  /** Its encoding: a copy, since batch buffers are reused. */
+  readonly bytes: Uint8Array;
+  /** Offsets of the parent span id (-1 without), the start and the end time digits. */
+  readonly parentAt: number;
+  readonly startAt: number;
+  readonly endAt: number;
+}
+
+/** Offsets of the ids in every span's encoding (writeSpanJson's order). */
+const TRACE_ID_AT = TRACE_ID.length;
+const SPAN_ID_AT = TRACE_ID_AT + 32 + SPAN_ID.length;
+const PARENT_ID_AT = SPAN_ID_AT + 16 + PARENT_SPAN_ID.length;
+
+let serverTemplate: SpanTemplate | undefined;
+let otherTemplate: SpanTemplate | undefined;
+
+/**
+ * True when `span`'s ids and times fit a template's fixed-width slots: ids of 32 and 16 hex
+ * digits, times between 2001-09-09 (the first 19-digit nanosecond time) and 2286.
+ */
+function fitsTemplate(span: Span): boolean {
+  return (
+    span.startTime >= 1e12 &&
+    span.endTime < 9e12 &&
+    span.traceId.length === 32 &&
+    span.spanId.length === 16 &&
+    (span.parentSpanId === undefined || span.parentSpanId.length === 16)
+  );
+}
+
+/**
+ * Appends the OTLP JSON of `span` at `at`, leaving at least `reserve` bytes of `buf` after it;
+ * returns the offset after the span, or -1 when `buf` is too small for that (then nothing is
+ * written that matters). Copies the previous encoding of a span that encodes like this one
+ * (see the file comment).
+ */
+export function appendSpanJson(span: Span, buf: Buffer, at: number, reserve: number): number {
+  const server = span instanceof HttpServerSpan;
+  const template = server ? serverTemplate : otherTemplate;
+  if (template !== undefined && fitsTemplate(span) && span.encodesLike(template.exemplar)) {
+    const bytes = template.bytes;
+    if (at + bytes.length + reserve > buf.length) return -1;
+    buf.set(bytes, at);
+    const digits = span.idDigits;
+    if (digits === undefined) {
+      putAscii(buf, at + TRACE_ID_AT, span.traceId);
+      putAscii(buf, at + SPAN_ID_AT, span.spanId);
+    } else {
+      if (span.traceIdDigitsAt < 0) putAscii(buf, at + TRACE_ID_AT, span.traceId);
+      else copyDigits(buf, at + TRACE_ID_AT, digits, span.traceIdDigitsAt, 32);
+      copyDigits(buf, at + SPAN_ID_AT, digits, span.spanIdDigitsAt, 16);
+    }
+    if (template.parentAt >= 0) putAscii(buf, at + template.parentAt, span.parentSpanId!);
+    putUnixNanos(buf, at + template.startAt, span.startTime);
+    putUnixNanos(buf, at + template.endAt, span.endTime);
+    return at + bytes.length;
+  }
+  if (at + spanJsonBound(span) + reserve > buf.length) return -1;
+  const end = writeSpanJson(span, buf, at);
+  if (fitsTemplate(span) && end - at <= 4096) {
+    const made: SpanTemplate = {
+      exemplar: span,
+      bytes: new Uint8Array(buf.subarray(at, end)),
+      parentAt: span.parentSpanId === undefined ? -1 : PARENT_ID_AT,
+      startAt: writtenStartAt - at,
+      endAt: writtenEndAt - at,
+    };
+    if (server) serverTemplate = made;
+    else otherTemplate = made;
+  }
+  return end;
 }

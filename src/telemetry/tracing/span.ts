@@ -31,9 +31,12 @@ export function epochMilliseconds(): number {
   return timeOrigin + performance.now();
 }
 
+/** The attribute list of a span with none yet: shared, never written. */
+const NO_ATTRIBUTES: readonly (string | AttributeValue)[] = Object.freeze([]);
+
 /** One operation of a trace. */
 export class Span implements SpanContext {
-  /** The span name; a server span is renamed `{method} {route}` once the route is known. */
+  /** The span name; a server span is named `{method} {route}` once the route is known. */
   name: string;
   readonly kind: SpanKind;
   readonly traceId: string;
@@ -42,14 +45,27 @@ export class Span implements SpanContext {
   readonly traceFlags: number;
   readonly traceState: string | undefined;
   readonly remote = false;
+  /** True when this span is recorded and exported (sampled, with a sink). */
+  readonly recording: boolean;
   /** Start time, ms since the epoch. */
   readonly startTime: number;
   /** End time, ms since the epoch; 0 while running. */
   endTime = 0;
-  /** Attributes as `[key, value, key, value, ...]`. */
-  readonly attributes: (string | AttributeValue)[] = [];
   statusCode: SpanStatusCode = SpanStatusCode.Unset;
   statusMessage = '';
+  /**
+   * Where the digits of ids the tracer drew are (trace-ids.ts): the pool's digits as bytes,
+   * and the offsets of the trace id (-1 when it came from the parent) and the span id. The
+   * exporter copies them from there. Undefined for spans made otherwise.
+   * @internal
+   */
+  idDigits: Uint8Array | undefined = undefined;
+  /** @internal */
+  traceIdDigitsAt = -1;
+  /** @internal */
+  spanIdDigitsAt = -1;
+  /** Attributes set with {@link setAttribute}, `[key, value, ...]`; a shared empty list until then. */
+  protected attributeList: (string | AttributeValue)[] = NO_ATTRIBUTES as (string | AttributeValue)[];
   private readonly sink: SpanSink | undefined;
 
   constructor(
@@ -71,13 +87,14 @@ export class Span implements SpanContext {
       ? (parent?.traceFlags ?? 0) | SAMPLED_FLAG
       : (parent?.traceFlags ?? 0) & ~SAMPLED_FLAG;
     this.traceState = parent?.traceState;
+    this.recording = sampled && sink !== undefined;
     this.startTime = startTime;
     this.sink = sink;
   }
 
-  /** True when this span is recorded and exported. */
-  get recording(): boolean {
-    return (this.traceFlags & SAMPLED_FLAG) !== 0 && this.sink !== undefined;
+  /** Attributes as `[key, value, key, value, ...]` (a read-only view: use {@link setAttribute}). */
+  get attributes(): readonly (string | AttributeValue)[] {
+    return this.attributeList;
   }
 
   /** True once ended. */
@@ -87,7 +104,10 @@ export class Span implements SpanContext {
 
   /** Sets an attribute (ignored when not recording or ended). */
   setAttribute(key: string, value: AttributeValue): this {
-    if (this.endTime === 0 && this.recording) this.attributes.push(key, value);
+    if (this.endTime === 0 && this.recording) {
+      if (this.attributeList === NO_ATTRIBUTES) this.attributeList = [key, value];
+      else this.attributeList.push(key, value);
+    }
     return this;
   }
 
@@ -98,11 +118,37 @@ export class Span implements SpanContext {
     return undefined;
   }
 
-  /** Sets the status (OTel: Error with a message, or Ok). */
+  /** Sets the status (OTel: Error with a message, or Ok); ignored once ended. */
   setStatus(code: SpanStatusCode, message = ''): this {
+    if (this.endTime !== 0) return this;
     this.statusCode = code;
     this.statusMessage = code === SpanStatusCode.Error ? message : '';
     return this;
+  }
+
+  /**
+   * True when `other` is encoded exactly as this span except for its ids and times: same
+   * class, name, kind, status, tracestate, parent presence and attributes. The exporter then
+   * copies the remembered encoding of `other` and writes only the ids and times.
+   */
+  encodesLike(other: Span): boolean {
+    if (
+      other.constructor !== this.constructor ||
+      other.kind !== this.kind ||
+      other.statusCode !== this.statusCode ||
+      other.statusMessage !== this.statusMessage ||
+      other.traceState !== this.traceState ||
+      (other.parentSpanId === undefined) !== (this.parentSpanId === undefined) ||
+      other.name !== this.name
+    ) {
+      return false;
+    }
+    const a = this.attributeList;
+    const b = other.attributeList;
+    const n = a.length;
+    if (b.length !== n) return false;
+    for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+    return true;
   }
 
   /** Ends the span (once) and hands it to the exporter when recording. */

@@ -4,9 +4,10 @@
  * {@link Sampler} (default: parent-based, 100% for roots). Sampled spans go to the sink (the
  * exporter) when they end.
  */
+import { HttpServerSpan } from './http-server-span.js';
 import { parentBasedSampler, ratioSampler, type Sampler } from './sampler.js';
 import { Span, type SpanKind, type SpanSink } from './span.js';
-import { newSpanId, newTraceId } from './trace-ids.js';
+import { drawIdDigits, idDigits, idText } from './trace-ids.js';
 import type { SpanContext } from './w3c-trace-context.js';
 
 /** A source of spans. */
@@ -25,10 +26,51 @@ export class Tracer {
 
   /** Starts a span; `parent` undefined starts a new trace. */
   startSpan(name: string, kind: SpanKind, parent: SpanContext | undefined, startTime?: number): Span {
-    const traceId = parent?.traceId ?? newTraceId();
+    const at = drawIdDigits(parent === undefined);
+    const spanAt = parent === undefined ? at + 32 : at;
+    const traceId = parent?.traceId ?? idText.slice(at, spanAt);
     const sampled = this.sampler.shouldSample(parent, traceId);
-    return new Span(name, kind, traceId, newSpanId(), parent, sampled, this.sink, startTime);
+    const span = new Span(
+      name,
+      kind,
+      traceId,
+      idText.slice(spanAt, spanAt + 16),
+      parent,
+      sampled,
+      this.sink,
+      startTime,
+    );
+    noteIdDigits(span, parent === undefined ? at : -1, spanAt);
+    return span;
   }
+
+  /**
+   * Starts the SERVER span of an HTTP request; `method` is the `http.request.method` value
+   * (`_OTHER` names the span `HTTP`). The caller fills in the request's facts.
+   */
+  startHttpServerSpan(method: string, parent: SpanContext | undefined): HttpServerSpan {
+    const at = drawIdDigits(parent === undefined);
+    const spanAt = parent === undefined ? at + 32 : at;
+    const traceId = parent?.traceId ?? idText.slice(at, spanAt);
+    const sampled = this.sampler.shouldSample(parent, traceId);
+    const span = new HttpServerSpan(
+      method,
+      traceId,
+      idText.slice(spanAt, spanAt + 16),
+      parent,
+      sampled,
+      this.sink,
+    );
+    noteIdDigits(span, parent === undefined ? at : -1, spanAt);
+    return span;
+  }
+}
+
+/** Tells the span where its new ids' digits are, for the exporter to copy. */
+function noteIdDigits(span: Span, traceAt: number, spanAt: number): void {
+  span.idDigits = idDigits;
+  span.traceIdDigitsAt = traceAt;
+  span.spanIdDigitsAt = spanAt;
 }
 
 let processTracer: Tracer | undefined;

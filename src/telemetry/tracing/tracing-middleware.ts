@@ -17,27 +17,13 @@ import type { Request } from '../../server/request.js';
 import type { Response } from '../../server/response.js';
 import { methodLabel } from '../http-label-values.js';
 import type { MetricsRegistry } from '../metrics/metrics-registry.js';
-import {
-  ATTR_CLIENT_ADDRESS,
-  ATTR_ERROR_TYPE,
-  ATTR_HTTP_REQUEST_METHOD,
-  ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
-  ATTR_HTTP_RESPONSE_STATUS_CODE,
-  ATTR_HTTP_ROUTE,
-  ATTR_NETWORK_PROTOCOL_VERSION,
-  ATTR_SERVER_ADDRESS,
-  ATTR_SERVER_PORT,
-  ATTR_URL_PATH,
-  ATTR_URL_QUERY,
-  ATTR_URL_SCHEME,
-  ATTR_USER_AGENT_ORIGINAL,
-} from './http-span-attributes.js';
+import type { HttpServerSpan } from './http-server-span.js';
 import { type OtlpExporterOptions, OtlpHttpExporter } from './otlp-http-exporter.js';
 import { parentBasedSampler, ratioSampler, type Sampler } from './sampler.js';
-import { type Span, SpanKind, type SpanSink, SpanStatusCode } from './span.js';
+import type { Span, SpanSink } from './span.js';
 import { activeSpanStorage } from './trace-context-storage.js';
 import { setDefaultTracer, Tracer } from './tracer.js';
-import { parseTraceparent } from './w3c-trace-context.js';
+import { parseTraceparent, type SpanContext } from './w3c-trace-context.js';
 import './client-tracing-policy.js';
 
 /** Options of {@link tracing}. */
@@ -111,19 +97,8 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
 
   const onFinish = (message: unknown): void => {
     const { request, status } = message as FinishMessage;
-    const span = (request.locals as Record<symbol, unknown>)[spanKey] as Span | undefined;
-    if (span === undefined || !span.recording) return;
-    const route = request.route;
-    if (route !== undefined) {
-      span.setAttribute(ATTR_HTTP_ROUTE, route);
-      span.name = `${span.name} ${route}`;
-    }
-    span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, status);
-    if (status >= 500) {
-      span.setAttribute(ATTR_ERROR_TYPE, String(status));
-      span.setStatus(SpanStatusCode.Error);
-    }
-    span.end();
+    const span = (request.locals as Record<symbol, unknown>)[spanKey] as HttpServerSpan | undefined;
+    if (span !== undefined && span.recording) span.finish(status, request.route);
   };
   subscribe('avx:server:response:finish', onFinish);
 
@@ -146,34 +121,26 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
 
   /** Starts the server span of `req` and notes it on the request. */
   const begin = (req: Request): Span => {
-    const parent = extract
-      ? parseTraceparent(req.headers.get('traceparent'), req.headers.get('tracestate'))
-      : undefined;
+    let parent: SpanContext | undefined;
+    if (extract) {
+      const traceparent = req.headers.get('traceparent');
+      if (traceparent !== undefined) parent = parseTraceparent(traceparent, req.headers.get('tracestate'));
+    }
     const method = methodLabel(req.method);
-    const span = tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, SpanKind.Server, parent);
+    const span = tracer.startHttpServerSpan(method, parent);
     (req.locals as Record<symbol, unknown>)[spanKey] = span;
     if (span.recording) {
       const host = req.host;
       if (host !== lastHost) parseHost(host);
-      // One push of the attributes every request has (setAttribute would check each one).
-      span.attributes.push(
-        ATTR_HTTP_REQUEST_METHOD,
-        method,
-        ATTR_URL_PATH,
-        req.path,
-        ATTR_URL_SCHEME,
-        req.secure ? 'https' : 'http',
-        ATTR_NETWORK_PROTOCOL_VERSION,
-        protocolVersion(req.protocol),
-      );
-      if (method === '_OTHER') span.setAttribute(ATTR_HTTP_REQUEST_METHOD_ORIGINAL, req.method);
-      const query = req.search;
-      if (query !== '') span.setAttribute(ATTR_URL_QUERY, query);
-      if (lastAddress !== '') span.setAttribute(ATTR_SERVER_ADDRESS, lastAddress);
-      if (lastPort !== 0) span.setAttribute(ATTR_SERVER_PORT, lastPort);
-      if (req.remoteAddress !== '') span.setAttribute(ATTR_CLIENT_ADDRESS, req.remoteAddress);
-      const agent = req.headers.get('user-agent');
-      if (agent !== undefined) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, agent);
+      if (method === '_OTHER') span.methodOriginal = req.method;
+      span.path = req.path;
+      span.query = req.search;
+      span.scheme = req.secure ? 'https' : 'http';
+      span.protocolVersion = protocolVersion(req.protocol);
+      span.serverAddress = lastAddress;
+      span.serverPort = lastPort;
+      span.clientAddress = req.remoteAddress;
+      span.userAgent = req.headers.get('user-agent');
     }
     return span;
   };

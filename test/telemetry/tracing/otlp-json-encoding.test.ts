@@ -5,13 +5,19 @@ import { IncomingBody } from '../../../src/core/incoming-body.js';
 import { App } from '../../../src/server/app.js';
 import { Request } from '../../../src/server/request.js';
 import { Response } from '../../../src/server/response.js';
+import { HttpServerSpan } from '../../../src/telemetry/tracing/http-server-span.js';
 import {
   encodeExportTraceRequest,
   encodeSpanJson,
   unixNanos,
 } from '../../../src/telemetry/tracing/otlp-json-encoding.js';
-import { spanJsonBound, writeSpanJson } from '../../../src/telemetry/tracing/otlp-json-span-writer.js';
+import {
+  appendSpanJson,
+  spanJsonBound,
+  writeSpanJson,
+} from '../../../src/telemetry/tracing/otlp-json-span-writer.js';
 import { Span, SpanKind, SpanStatusCode } from '../../../src/telemetry/tracing/span.js';
+import { Tracer } from '../../../src/telemetry/tracing/tracer.js';
 import { validateExportTraceServiceRequest } from './otlp-receiver.js';
 
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
@@ -170,6 +176,136 @@ test('the span writer: remembered attribute encodings never leak between spans o
     span.end(ms);
     assert.equal(encode(span).startTimeUnixNano, unixNanos(ms));
   }
+});
+
+test('copied span encodings carry each span its own ids and times, and any other change is written afresh', () => {
+  const tracer = new Tracer({ onEnd() {} });
+  // Each span a caller of its own: the copied encoding must not keep the previous parent.
+  let callers = 0;
+  const caller = () => ({
+    traceId: TRACE,
+    spanId: `b7ad6b71692033${String(++callers).padStart(2, '0')}`,
+    traceFlags: 1,
+    traceState: undefined,
+    remote: true,
+  });
+  type Variation = {
+    path?: string;
+    status?: number;
+    route?: string;
+    parent?: boolean;
+    extra?: boolean;
+    name?: string;
+  };
+  const server = (v: Variation): Span => {
+    const span = tracer.startHttpServerSpan('GET', v.parent ? caller() : undefined);
+    span.path = v.path ?? '/';
+    span.scheme = 'http';
+    span.protocolVersion = '1.1';
+    span.serverAddress = '127.0.0.1';
+    span.serverPort = 8080;
+    span.clientAddress = '127.0.0.1';
+    if (v.extra) span.setAttribute('app.user', 'ann');
+    span.finish(v.status ?? 200, v.route ?? '/');
+    return span;
+  };
+  const client = (v: Variation): Span => {
+    const span = tracer.startSpan(v.name ?? 'GET', SpanKind.Client, v.parent ? caller() : undefined);
+    span
+      .setAttribute('url.full', `http://x${v.path ?? '/'}`)
+      .setAttribute('http.response.status_code', v.status ?? 200);
+    span.end();
+    return span;
+  };
+  const sequence: Span[] = [
+    server({}),
+    server({}),
+    client({}),
+    server({}),
+    server({ path: '/a' }),
+    server({ path: '/a', status: 503 }),
+    server({ path: '/a', status: 503 }),
+    server({ path: '/a', route: '/:x' }),
+    server({ path: '/a', parent: true }),
+    server({ path: '/a', parent: true }),
+    server({ path: '/a' }),
+    server({ path: '/a', extra: true }),
+    server({ path: '/a', extra: true }),
+    client({}),
+    client({ parent: true }),
+    client({ parent: true }),
+    client({ name: 'POST', parent: true }),
+    client({ path: '/b', parent: true }),
+  ];
+  // One batch buffer reused throughout, as the exporter does, and a fresh generic encoding of
+  // each span to compare with.
+  const batch = Buffer.alloc(16384);
+  const fresh = Buffer.alloc(16384);
+  let at = 0;
+  for (const span of sequence) {
+    batch.fill(0x20, at);
+    const end = appendSpanJson(span, batch, at, 0);
+    assert.ok(end > at);
+    const copied = JSON.parse(batch.toString('utf8', at, end));
+    const expected = JSON.parse(fresh.toString('utf8', 0, writeSpanJson(span, fresh, 0)));
+    assert.deepEqual(copied, expected);
+    assert.equal(copied.traceId, span.traceId);
+    assert.equal(copied.spanId, span.spanId);
+    assert.equal(copied.parentSpanId, span.parentSpanId);
+    assert.equal(copied.startTimeUnixNano, unixNanos(span.startTime));
+    assert.equal(copied.endTimeUnixNano, unixNanos(span.endTime));
+    at = end;
+  }
+  // Too little room: -1, and the caller grows the buffer.
+  assert.equal(appendSpanJson(sequence[0]!, Buffer.alloc(64), 0, 0), -1);
+  assert.equal(appendSpanJson(sequence[0]!, Buffer.alloc(64), 0, 0), -1);
+});
+
+test('a server span lists its semantic-convention attributes, then the ones set on it', () => {
+  const tracer = new Tracer({ onEnd() {} });
+  const span = tracer.startHttpServerSpan('_OTHER', undefined);
+  assert.ok(span instanceof HttpServerSpan);
+  span.methodOriginal = 'BREW';
+  span.path = '/pot';
+  span.query = 'milk=1';
+  span.scheme = 'https';
+  span.protocolVersion = '2';
+  span.clientAddress = '::1';
+  span.userAgent = 'curl/8';
+  span.setAttribute('app.tea', 'green');
+  span.finish(503, '/pot');
+  assert.equal(span.name, 'HTTP /pot');
+  assert.equal(span.statusCode, SpanStatusCode.Error);
+  assert.deepEqual(span.attributes, [
+    'http.request.method',
+    '_OTHER',
+    'url.path',
+    '/pot',
+    'url.scheme',
+    'https',
+    'network.protocol.version',
+    '2',
+    'http.request.method_original',
+    'BREW',
+    'url.query',
+    'milk=1',
+    'client.address',
+    '::1',
+    'user_agent.original',
+    'curl/8',
+    'http.route',
+    '/pot',
+    'http.response.status_code',
+    503,
+    'error.type',
+    '503',
+    'app.tea',
+    'green',
+  ]);
+  // Ended: no more changes.
+  span.setAttribute('late', 1).setStatus(SpanStatusCode.Ok);
+  assert.equal(span.attribute('late'), undefined);
+  assert.equal(span.statusCode, SpanStatusCode.Error);
 });
 
 test('middleware returning next() itself: sync results flow through, retries rerun the rest', async () => {
