@@ -25,7 +25,7 @@ import {
   ATTR_URL_FULL,
 } from './http-span-attributes.js';
 import { type Span, SpanKind, SpanStatusCode } from './span.js';
-import { activeSpan } from './trace-context-storage.js';
+import { activeSpan, carryActiveSpan } from './trace-context-storage.js';
 import { defaultTracer } from './tracer.js';
 import { formatTraceparent, parseTraceparent, type SpanContext } from './w3c-trace-context.js';
 
@@ -89,6 +89,8 @@ function inject(request: ClientRequest, context: SpanContext): void {
 export function clientTracingPolicy(options: TracingClientOptions = {}): DispatchMiddleware {
   const record = options.record ?? true;
   subscribeOnce();
+  // This client reads the active span: servers in this process must carry it from now on.
+  carryActiveSpan();
   return (request: ClientRequest, next: Dispatch): Promise<ClientResponse> => {
     // The active span, else a traceparent the caller put on the request itself.
     const parent =

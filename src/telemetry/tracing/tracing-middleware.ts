@@ -21,7 +21,7 @@ import type { HttpServerSpan } from './http-server-span.js';
 import { type OtlpExporterOptions, OtlpHttpExporter } from './otlp-http-exporter.js';
 import { parentBasedSampler, ratioSampler, type Sampler } from './sampler.js';
 import type { Span, SpanSink } from './span.js';
-import { activeSpanStorage } from './trace-context-storage.js';
+import { carryActiveSpan, runWithActiveSpan } from './trace-context-storage.js';
 import { setDefaultTracer, Tracer } from './tracer.js';
 import { parseTraceparent, type SpanContext } from './w3c-trace-context.js';
 import './client-tracing-policy.js';
@@ -37,6 +37,12 @@ export interface TracingOptions {
   sampleRatio?: number;
   /** A sampler replacing `sampleRatio`. Default: `parentBasedSampler(ratioSampler(sampleRatio))`. */
   sampler?: Sampler;
+  /**
+   * When the server span is carried through the handler's async context: `'auto'` once
+   * something reads it (a `Client` with `tracing`, or `activeSpan()`), `'always'` from the
+   * start. Default `'auto'`; see trace-context-storage.ts.
+   */
+  context?: 'auto' | 'always';
   /** Trust an incoming `traceparent`. Default true; false makes every request a new trace. */
   extract?: boolean;
   /**
@@ -75,6 +81,7 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   const extract = options.extract ?? true;
   const spanKey = Symbol('avx.tracing.span');
   setDefaultTracer(tracer);
+  if (options.context === 'always') carryActiveSpan();
 
   if (exporter !== undefined && options.registry !== undefined) {
     options.registry.counter({
@@ -146,9 +153,9 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   };
 
   const middleware = (req: Request, next: Next): Promise<Response> | Response =>
-    activeSpanStorage.run(begin(req), next);
-  // The app's fast form (ObservingMiddleware): the rest of the chain runs in the span's context.
-  const observe = (req: Request, proceed: Proceed) => activeSpanStorage.run(begin(req), proceed, req);
+    runWithActiveSpan(begin(req), callNext, next);
+  // The app's fast form (ObservingMiddleware): the rest of the chain runs with the span active.
+  const observe = (req: Request, proceed: Proceed) => runWithActiveSpan(begin(req), proceed, req);
 
   return Object.assign(middleware, {
     observe,
@@ -163,6 +170,8 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
     },
   });
 }
+
+const callNext = (next: Next) => next();
 
 function protocolVersion(protocol: string): string {
   switch (protocol) {

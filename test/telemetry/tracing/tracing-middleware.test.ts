@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Client } from '../../../src/client/client.js';
+import { Headers } from '../../../src/core/headers.js';
+import { IncomingBody } from '../../../src/core/incoming-body.js';
 import { App } from '../../../src/server/app.js';
+import { Request } from '../../../src/server/request.js';
 import { MetricsRegistry } from '../../../src/telemetry/metrics/metrics-registry.js';
 import { OtlpHttpExporter } from '../../../src/telemetry/tracing/otlp-http-exporter.js';
 import { Span, SpanKind } from '../../../src/telemetry/tracing/span.js';
-import { activeSpan } from '../../../src/telemetry/tracing/trace-context-storage.js';
+import { activeSpan, setActiveSpanCarried } from '../../../src/telemetry/tracing/trace-context-storage.js';
 import { tracing } from '../../../src/telemetry/tracing/tracing-middleware.js';
 import { OtlpReceiver, validateExportTraceServiceRequest } from './otlp-receiver.js';
 
@@ -107,6 +110,52 @@ test('server and client spans link through traceparent and async context, export
     await server.close();
     await tracer.close();
     await receiver.close();
+  }
+});
+
+test('the active span is synchronous only until something reads it, then carried across awaits', async () => {
+  setActiveSpanCarried(false);
+  const started: Span[] = [];
+  const tracer = tracing({ exporter: { onEnd() {} } });
+  const app = new App();
+  app.use(tracer);
+  app.use((_req, next) => {
+    started.push(activeSpan()!);
+    return next();
+  });
+  const seen: (string | undefined)[][] = [];
+  app.get('/', async () => {
+    const before = activeSpan()?.spanId;
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    seen.push([before, activeSpan()?.spanId]);
+    return 'ok';
+  });
+  const request = () =>
+    new Request({
+      method: 'GET',
+      target: '/',
+      headers: new Headers({ host: 'x' }),
+      body: IncomingBody.empty(),
+      protocol: 'http/1.1',
+      connection: { remoteAddress: '', remotePort: 0, secure: false },
+    });
+  try {
+    // The first read happens in the first request, whose span was not carried: it is active
+    // until the handler's first await, and not after.
+    await app.handle(request());
+    // From then on every request carries its span.
+    await app.handle(request());
+    await app.handle(request());
+    assert.equal(started.length, 3);
+    assert.deepEqual(seen, [
+      [started[0]!.spanId, undefined],
+      [started[1]!.spanId, started[1]!.spanId],
+      [started[2]!.spanId, started[2]!.spanId],
+    ]);
+    assert.notEqual(started[1]!.spanId, started[2]!.spanId);
+  } finally {
+    await tracer.close();
+    setActiveSpanCarried(true);
   }
 });
 
