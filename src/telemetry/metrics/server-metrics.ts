@@ -18,10 +18,10 @@
  * no allocation once the (method, route) pair has been seen.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { performance } from 'node:perf_hooks';
 import { h2ErrorCodeName } from '../../h2/h2-error-codes.js';
 import type { Request } from '../../server/request.js';
 import { methodLabel, statusClassLabel, UNMATCHED_ROUTE } from '../http-label-values.js';
+import { requestEndTime, requestStartTime } from '../request-clock.js';
 import type { Counter, CounterSeries } from './counter.js';
 import type { Gauge } from './gauge.js';
 import { BYTE_SIZE_BUCKETS, DEFAULT_BUCKETS, type Histogram, type HistogramSeries } from './histogram.js';
@@ -172,7 +172,7 @@ export class ServerMetrics {
 
   /** Marks `req` as one of ours and notes its start (called by the middleware). */
   begin(req: Request): void {
-    (req.locals as Record<symbol, unknown>)[this.startKey] = performance.now();
+    (req.locals as Record<symbol, unknown>)[this.startKey] = requestStartTime(req);
   }
 
   /** Records one finished request (a `avx:server:response:finish` message). */
@@ -180,7 +180,7 @@ export class ServerMetrics {
     const req = message.request;
     const start = (req.locals as Record<symbol, unknown>)[this.startKey];
     if (typeof start !== 'number') return;
-    const seconds = (performance.now() - start) / 1000;
+    const seconds = (requestEndTime(req) - start) / 1000;
     const method = methodLabel(req.method);
     const route = req.route ?? UNMATCHED_ROUTE;
     let byRoute = this.table.get(method);

@@ -91,8 +91,18 @@ export class HttpServerSpan extends Span implements HttpServerSpanFacts {
     parent: SpanContext | undefined,
     sampled: boolean,
     sink: SpanSink | undefined,
+    startTime?: number,
   ) {
-    super(method === '_OTHER' ? 'HTTP' : method, SpanKind.Server, traceId, spanId, parent, sampled, sink);
+    super(
+      method === '_OTHER' ? 'HTTP' : method,
+      SpanKind.Server,
+      traceId,
+      spanId,
+      parent,
+      sampled,
+      sink,
+      startTime,
+    );
     this.method = method;
   }
 
@@ -100,7 +110,7 @@ export class HttpServerSpan extends Span implements HttpServerSpanFacts {
    * Ends the span for a response: records the route and status, names the span
    * `{method} {route}`, and marks 5xx responses as errors (`error.type` is the status code).
    */
-  finish(status: number, route: string | undefined): void {
+  finish(status: number, route: string | undefined, endTime?: number): void {
     if (this.endTime !== 0) return;
     if (route !== undefined) {
       this.route = route;
@@ -108,7 +118,7 @@ export class HttpServerSpan extends Span implements HttpServerSpanFacts {
     }
     this.responseStatus = status;
     if (status >= 500) this.setStatus(SpanStatusCode.Error);
-    this.end();
+    this.end(endTime);
   }
 
   /** The semantic-convention attributes, then the ones set with `setAttribute`. */

@@ -24,7 +24,7 @@ export interface SpanSink {
 }
 
 /** The epoch time of `performance.now()`'s zero (a getter call each time otherwise). */
-const timeOrigin = performance.timeOrigin;
+export const timeOrigin = performance.timeOrigin;
 
 /** Milliseconds since the Unix epoch, with sub-millisecond precision. */
 export function epochMilliseconds(): number {

@@ -48,7 +48,7 @@ export class Tracer {
    * Starts the SERVER span of an HTTP request; `method` is the `http.request.method` value
    * (`_OTHER` names the span `HTTP`). The caller fills in the request's facts.
    */
-  startHttpServerSpan(method: string, parent: SpanContext | undefined): HttpServerSpan {
+  startHttpServerSpan(method: string, parent: SpanContext | undefined, startTime?: number): HttpServerSpan {
     const at = drawIdDigits(parent === undefined);
     const spanAt = parent === undefined ? at + 32 : at;
     const traceId = parent?.traceId ?? idText.slice(at, spanAt);
@@ -60,6 +60,7 @@ export class Tracer {
       parent,
       sampled,
       this.sink,
+      startTime,
     );
     noteIdDigits(span, parent === undefined ? at : -1, spanAt);
     return span;

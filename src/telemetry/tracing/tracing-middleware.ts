@@ -17,10 +17,11 @@ import type { Request } from '../../server/request.js';
 import type { Response } from '../../server/response.js';
 import { methodLabel } from '../http-label-values.js';
 import type { MetricsRegistry } from '../metrics/metrics-registry.js';
+import { requestEndTime, requestStartTime } from '../request-clock.js';
 import type { HttpServerSpan } from './http-server-span.js';
 import { type OtlpExporterOptions, OtlpHttpExporter } from './otlp-http-exporter.js';
 import { parentBasedSampler, ratioSampler, type Sampler } from './sampler.js';
-import type { Span, SpanSink } from './span.js';
+import { type Span, type SpanSink, timeOrigin } from './span.js';
 import { carryActiveSpan, runWithActiveSpan } from './trace-context-storage.js';
 import { setDefaultTracer, Tracer } from './tracer.js';
 import { parseTraceparent, type SpanContext } from './w3c-trace-context.js';
@@ -105,7 +106,9 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   const onFinish = (message: unknown): void => {
     const { request, status } = message as FinishMessage;
     const span = (request.locals as Record<symbol, unknown>)[spanKey] as HttpServerSpan | undefined;
-    if (span !== undefined && span.recording) span.finish(status, request.route);
+    if (span !== undefined && span.recording) {
+      span.finish(status, request.route, timeOrigin + requestEndTime(request));
+    }
   };
   subscribe('avx:server:response:finish', onFinish);
 
@@ -134,7 +137,7 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
       if (traceparent !== undefined) parent = parseTraceparent(traceparent, req.headers.get('tracestate'));
     }
     const method = methodLabel(req.method);
-    const span = tracer.startHttpServerSpan(method, parent);
+    const span = tracer.startHttpServerSpan(method, parent, timeOrigin + requestStartTime(req));
     (req.locals as Record<symbol, unknown>)[spanKey] = span;
     if (span.recording) {
       const host = req.host;
