@@ -23,29 +23,33 @@ const ALL = [
   'avx+telemetry',
   'fastify',
   'fastify+telemetry',
+  'avx+telemetry+context',
   'avx+metrics',
   'avx+tracing',
   'avx+noop',
 ] as const;
 type Contender = (typeof ALL)[number];
 /**
- * The four compared by default; `KINDS=avx,avx+noop,avx+metrics,avx+tracing` splits the cost
- * (`avx+noop`: one middleware that only calls `next()`).
+ * The five compared by default; `KINDS=avx,avx+noop,avx+metrics,avx+tracing` splits the cost
+ * (`avx+noop`: one middleware that only calls `next()`). `avx+telemetry+context` carries the
+ * server span through async context from the start (`tracing({ context: 'always' })`), as it
+ * is once the process has a tracing client; by default it is carried only from then on.
  */
-const CONTENDERS: Contender[] = (process.env.KINDS?.split(',') as Contender[] | undefined) ?? ALL.slice(0, 4);
+const CONTENDERS: Contender[] = (process.env.KINDS?.split(',') as Contender[] | undefined) ?? ALL.slice(0, 5);
 
 async function serve(kind: Contender, port: number, sinkUrl: string): Promise<void> {
   if (kind.startsWith('avx')) {
     const { App } = await import('../src/server/app.js');
     const app = new App();
     if (kind === 'avx+noop') app.use((_req, next) => next());
-    if (kind === 'avx+telemetry' || kind === 'avx+metrics') {
+    if (kind === 'avx+telemetry' || kind === 'avx+telemetry+context' || kind === 'avx+metrics') {
       const { metrics } = await import('../src/telemetry/metrics/metrics-middleware.js');
       app.use(metrics());
     }
-    if (kind === 'avx+telemetry' || kind === 'avx+tracing') {
+    if (kind === 'avx+telemetry' || kind === 'avx+telemetry+context' || kind === 'avx+tracing') {
       const { tracing } = await import('../src/telemetry/tracing/tracing-middleware.js');
-      app.use(tracing({ exporter: { url: sinkUrl }, sampleRatio: 1 }));
+      const context = kind === 'avx+telemetry+context' ? 'always' : 'auto';
+      app.use(tracing({ exporter: { url: sinkUrl }, sampleRatio: 1, context }));
     }
     app.get('/', () => 'hello world');
     await app.listen({ port, host: '127.0.0.1', keepAliveTimeout: 120_000, headersTimeout: 120_000 });
@@ -240,6 +244,13 @@ async function drive(): Promise<void> {
     `\nmedians of ${ROUNDS} rounds, wrk -t1 -c${CONNECTIONS} -d${DURATION}s GET /, server core 0, wrk core 1`,
   );
   for (const kind of CONTENDERS) console.log(`${kind.padEnd(18)} ${m(kind).toFixed(0).padStart(8)} req/s`);
+  // The machine's speed drifts from minute to minute: the median of each round's own ratio
+  // (contenders run back to back) is steadier than the ratio of the medians.
+  const roundRatio = (kind: Contender, base: Contender) => {
+    const a = results.get(kind) ?? [];
+    const b = results.get(base) ?? [];
+    return median(a.map((v, i) => v / (b[i] ?? Number.NaN)));
+  };
   const avxRatio = m('avx+telemetry') / m('avx');
   const fastifyRatio = m('fastify+telemetry') / m('fastify');
   console.log(
@@ -251,6 +262,23 @@ async function drive(): Promise<void> {
   console.log(
     `avx instrumented / fastify instr.: ${(m('avx+telemetry') / m('fastify+telemetry')).toFixed(2)}x`,
   );
+  if (CONTENDERS.includes('avx+telemetry+context')) {
+    const ratio = m('avx+telemetry+context') / m('avx');
+    console.log(
+      `avx instrumented, context carried / plain: ${ratio.toFixed(3)} (overhead ${((1 - ratio) * 100).toFixed(1)}%)`,
+    );
+  }
+  console.log('median of the per-round ratios:');
+  for (const kind of CONTENDERS) {
+    if (kind === 'avx' || kind === 'fastify') continue;
+    const base = kind.startsWith('fastify') ? 'fastify' : 'avx';
+    if (CONTENDERS.includes(base)) console.log(`  ${kind} / ${base}: ${roundRatio(kind, base).toFixed(3)}`);
+  }
+  if (CONTENDERS.includes('fastify+telemetry') && CONTENDERS.includes('avx+telemetry')) {
+    console.log(
+      `  avx+telemetry / fastify+telemetry: ${roundRatio('avx+telemetry', 'fastify+telemetry').toFixed(2)}x`,
+    );
+  }
   console.log(`span bytes received by the sink: ${spansBytes}`);
 }
 
