@@ -4,12 +4,13 @@
  *
  * It is carried through the request's asynchronous context (`AsyncLocalStorage`, surviving
  * `await`s and timers), but only once something in the process reads it: a `Client` created
- * with `tracing`, a call to {@link activeSpan}, or `tracing({ context: 'always' })`. Before Node
- * 24, an async context in use costs on every callback and promise of the process (async hooks
- * run for each), about 7% of a small request's time on a hello-world server. Nobody reading the
- * context would pay that for nothing. Until then the span is active during the synchronous part
- * of the handler only, which is also what the first {@link activeSpan} call sees. Node 24 carries
- * the context in V8 itself (AsyncContextFrame), at no such cost, so there it is always carried.
+ * with `tracing`, a call to {@link activeSpan}, or `tracing({ context: 'always' })`. Entering
+ * an async context per request has a price: on Node 20 it slows every callback and promise of
+ * the process (async hooks run for each), about ten points of hello-world throughput; on Node
+ * 24, whose contexts live in V8 (AsyncContextFrame), still about five, measured with
+ * bench/telemetry-phases. Nobody reading the context would pay that for nothing. Until then the
+ * span is active during the synchronous part of the handler only, which is also what the first
+ * {@link activeSpan} call sees.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Span } from './span.js';
@@ -17,7 +18,7 @@ import type { Span } from './span.js';
 const storage = new AsyncLocalStorage<Span>();
 
 /** Whether spans are carried through async context (see the file comment). */
-let carried = Number(process.versions.node.split('.')[0]) >= 24;
+let carried = false;
 
 /** The span of the handler running synchronously, while the context is not carried. */
 let syncSpan: Span | undefined;
