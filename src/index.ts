@@ -229,6 +229,7 @@ export {
   OPENMETRICS_CONTENT_TYPE,
   PROMETHEUS_TEXT_CONTENT_TYPE,
 } from './telemetry/metrics/text-exposition.js';
+export { HttpServerSpan, type HttpServerSpanFacts } from './telemetry/tracing/http-server-span.js';
 export {
   OtlpExportError,
   type OtlpExporterOptions,
@@ -242,7 +243,7 @@ export {
   type SpanSink,
   SpanStatusCode,
 } from './telemetry/tracing/span.js';
-export { activeSpan } from './telemetry/tracing/trace-context-storage.js';
+export { activeSpan, carryActiveSpan } from './telemetry/tracing/trace-context-storage.js';
 export { defaultTracer, Tracer } from './telemetry/tracing/tracer.js';
 export {
   type TracingMiddleware,
