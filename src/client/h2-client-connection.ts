@@ -26,6 +26,7 @@ import { H2Connection, type H2ConnectionHandler } from '../h2/h2-connection.js';
 import type { H2ConnectionOptions } from '../h2/h2-connection-options.js';
 import { H2Error } from '../h2/h2-error.js';
 import { H2ErrorCode } from '../h2/h2-error-codes.js';
+import { CONNECTION_SPECIFIC } from '../h2/h2-field-validation.js';
 import type { H2Stream } from '../h2/h2-stream.js';
 import type { TimerHandle, TimerWheel } from '../runtime/timer-wheel.js';
 import {
@@ -87,15 +88,7 @@ type Phase = (typeof Phase)[keyof typeof Phase];
 const StreamPhase = { Headers: 0, Body: 1 } as const;
 
 /** Fields never sent over HTTP/2 (RFC 9113 §8.2.2), plus `host` (carried by `:authority`). */
-const DROPPED_FIELDS = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-]);
+const DROPPED_FIELDS: ReadonlySet<string> = new Set([...CONNECTION_SPECIFIC, 'host', 'content-length']);
 
 /** One exchange on one stream. */
 class H2ClientStream {

@@ -30,8 +30,8 @@ for (let c = 0x7f; c <= 0xff; c++) BAD_NAME[c] = 1;
 // Also every non-token delimiter (RFC 9110 §5.6.2), which no field name may contain.
 for (const ch of '"(),/:;<=>?@[\\]{}') BAD_NAME[ch.charCodeAt(0)] = 1;
 
-/** RFC 9113 §8.2.2: connection-specific fields. */
-const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
+/** RFC 9113 §8.2.2: connection-specific fields, never sent in an HTTP/2 field section. */
+export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',

@@ -12,26 +12,20 @@
 import { Headers } from '../core/headers.js';
 import { IncomingBody } from '../core/incoming-body.js';
 import { H2ErrorCode } from '../h2/h2-error-codes.js';
+import { CONNECTION_SPECIFIC } from '../h2/h2-field-validation.js';
 import { type H2Stream, H2StreamState } from '../h2/h2-stream.js';
 import { WsStreamResetError } from '../ws/ws-errors.js';
 import { type WsH2StreamHost, WsH2StreamTransport } from '../ws/ws-h2-stream-transport.js';
 import type { App } from './app.js';
 import type { ExtendedConnectContext } from './extended-connect.js';
 import { Request, type RequestConnectionInfo } from './request.js';
-import { type HandlerResult, Response, toResponse } from './response.js';
+import { type HandlerResult, handlerFailedResponse, type Response, toResponse } from './response.js';
 
 /** The HTTP/2 server connection a tunnel lives on. */
 export interface H2TunnelHost extends WsH2StreamHost, RequestConnectionInfo {}
 
-/** Fields a response may not carry over HTTP/2 (RFC 9113 §8.2.2). */
-const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'content-length',
-]);
+/** Fields a tunnel's response may not carry: HTTP/2's (RFC 9113 §8.2.2) and its length. */
+const DROPPED: ReadonlySet<string> = new Set([...CONNECTION_SPECIFIC, 'content-length']);
 
 /** The extended CONNECT tunnels of one HTTP/2 server connection. */
 export class H2ExtendedConnect {
@@ -125,9 +119,9 @@ export class H2ExtendedConnect {
     try {
       result = handler(context);
     } catch (err) {
-      result = failed(err);
+      result = handlerFailedResponse(err);
     }
-    if (result instanceof Promise) result.then(settle, (err) => settle(failed(err)));
+    if (result instanceof Promise) result.then(settle, (err) => settle(handlerFailedResponse(err)));
     else settle(result);
     return true;
   }
@@ -151,7 +145,7 @@ export class H2ExtendedConnect {
       const headers = res.headers;
       for (let i = 0; i < headers.size; i++) {
         const name = headers.nameAt(i)!.toLowerCase();
-        if (!CONNECTION_SPECIFIC.has(name)) fields.push(name, headers.valueAt(i)!);
+        if (!DROPPED.has(name)) fields.push(name, headers.valueAt(i)!);
       }
     }
     const body = res.body;
@@ -175,11 +169,4 @@ export class H2ExtendedConnect {
       core.resetStream(stream, H2ErrorCode.NO_ERROR);
     this.host.flushOut();
   }
-}
-
-function failed(err: unknown): Response {
-  return new Response(`${String(err)}\n`, {
-    status: 500,
-    headers: { 'content-type': 'text/plain; charset=utf-8' },
-  });
 }

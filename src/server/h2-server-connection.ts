@@ -17,6 +17,7 @@ import { H2Connection, type H2ConnectionHandler } from '../h2/h2-connection.js';
 import type { H2ConnectionOptions } from '../h2/h2-connection-options.js';
 import { H2Error } from '../h2/h2-error.js';
 import { H2ErrorCode } from '../h2/h2-error-codes.js';
+import { CONNECTION_SPECIFIC } from '../h2/h2-field-validation.js';
 import type { H2Stream } from '../h2/h2-stream.js';
 import { httpDate } from '../runtime/http-date.js';
 import type { TimerHandle } from '../runtime/timer-wheel.js';
@@ -24,7 +25,7 @@ import type { App } from './app.js';
 import { H2ExtendedConnect } from './h2-extended-connect.js';
 import { H2ServerPush, type PushedExchange, pushRequestHead } from './h2-server-push.js';
 import { Request } from './request.js';
-import { type HandlerResult, Response } from './response.js';
+import { type HandlerResult, handlerFailedResponse, Response } from './response.js';
 import type { ServerConfig } from './server-config.js';
 import {
   connectionCloseChannel,
@@ -49,15 +50,6 @@ export class H2StreamGoneError extends AvxError {
     this.errorCode = errorCode;
   }
 }
-
-/** Fields a response may not carry over HTTP/2 (RFC 9113 §8.2.2). */
-const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -362,20 +354,9 @@ export class H2ServerConnection implements H2ConnectionHandler {
     try {
       result = this.app.dispatch(req);
     } catch (err) {
-      result = new Response(`${String(err)}\n`, { status: 500, headers: { 'content-type': TEXT } });
+      result = handlerFailedResponse(err);
     }
-    if (result instanceof Promise) {
-      result.then(
-        (value) => this.respond(ex, value),
-        (err) =>
-          this.respond(
-            ex,
-            new Response(`${String(err)}\n`, { status: 500, headers: { 'content-type': TEXT } }),
-          ),
-      );
-    } else {
-      this.respond(ex, result);
-    }
+    this.answer(ex, result);
   }
 
   private onSocketData(chunk: Buffer): void {
@@ -500,16 +481,12 @@ export class H2ServerConnection implements H2ConnectionHandler {
     return handle;
   }
 
-  /** @internal Sends the response of a pushed exchange: a handler result or a promise of one. */
+  /** @internal Sends the response of an exchange (also a pushed one): a handler result or a promise of one. */
   answer(ex: H2Exchange, result: HandlerResult | Promise<HandlerResult>): void {
     if (result instanceof Promise) {
       result.then(
         (value) => this.respond(ex, value),
-        (err) =>
-          this.respond(
-            ex,
-            new Response(`${String(err)}\n`, { status: 500, headers: { 'content-type': TEXT } }),
-          ),
+        (err) => this.respond(ex, handlerFailedResponse(err)),
       );
     } else {
       this.respond(ex, result);

@@ -6,20 +6,13 @@
  * pushed response like any other response.
  */
 import { Headers } from '../core/headers.js';
+import { CONNECTION_SPECIFIC } from '../h2/h2-field-validation.js';
 import type { Request } from './request.js';
 import type { HandlerResult } from './response.js';
 import { type PushOptions, PushRequestError, type ServerPush } from './server-push.js';
 
 /** Fields never sent over HTTP/2 (RFC 9113 §8.2.2); `host` travels as `:authority`. */
-const DROPPED: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-]);
+const DROPPED: ReadonlySet<string> = new Set([...CONNECTION_SPECIFIC, 'host', 'content-length']);
 
 /** The promised request: its header section for PUSH_PROMISE and its regular fields. */
 export interface PushRequestHead {

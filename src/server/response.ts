@@ -114,6 +114,14 @@ function isStreamLike(value: object): value is AsyncIterable<Uint8Array | string
  * `application/octet-stream`, streams and async iterables are streamed, `null`/`undefined`
  * become 204, anything else is sent as JSON.
  */
+/** The 500 a connection sends when a handler throws or rejects and the app did not answer it. */
+export function handlerFailedResponse(err: unknown): Response {
+  return new Response(`${String(err)}\n`, {
+    status: 500,
+    headers: { 'content-type': 'text/plain; charset=utf-8' },
+  });
+}
+
 export function toResponse(result: HandlerResult): Response {
   if (result instanceof Response) return result;
   if (typeof result === 'string') return typed(result, TEXT);

@@ -20,11 +20,6 @@ export function requestStartTime(req: Request): number {
   return now;
 }
 
-/** True when an instrument has noted a start time on `req`. */
-export function hasRequestStartTime(req: Request): boolean {
-  return (req.locals as Record<symbol, unknown>)[START] !== undefined;
-}
-
 let lastEnded: Request | undefined;
 let lastEndTime = 0;
 

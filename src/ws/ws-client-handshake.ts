@@ -20,7 +20,7 @@ import { defaultTimerWheel } from '../runtime/timer-wheel.js';
 import type { PerMessageDeflateOptions, PerMessageDeflateParams } from './per-message-deflate.js';
 import { confirmPerMessageDeflate, offerPerMessageDeflate } from './per-message-deflate-negotiation.js';
 import type { WebSocketOptions } from './websocket-options.js';
-import { WsHandshakeError } from './ws-errors.js';
+import { handshakeFailure, WsHandshakeError } from './ws-errors.js';
 import { isTokenString, listHasToken, newWsKey, wsAcceptValue } from './ws-handshake.js';
 
 /** TLS settings for `wss:` URLs. */
@@ -332,13 +332,7 @@ export async function openWsClientHandshake(
   } catch (err) {
     attempt.socket?.destroy();
     if (attempt.reason !== undefined) throw attempt.reason;
-    if (err instanceof WsHandshakeError) throw err;
-    throw new WsHandshakeError(
-      'AVX_WS_HANDSHAKE_FAILED',
-      `the WebSocket handshake with ${origin} failed: ${(err as Error).message}`,
-      0,
-      { cause: err },
-    );
+    throw handshakeFailure(err, `the WebSocket handshake with ${origin}`);
   } finally {
     timer.cancel();
     signal?.removeEventListener('abort', onAbort);

@@ -31,6 +31,17 @@ export class WsHandshakeError extends AvxError {
   }
 }
 
+/**
+ * `err` as a handshake failure: a {@link WsHandshakeError} as it is, anything else wrapped as
+ * `AVX_WS_HANDSHAKE_FAILED` with `{what} failed: {message}`.
+ */
+export function handshakeFailure(err: unknown, what: string): WsHandshakeError {
+  if (err instanceof WsHandshakeError) return err;
+  return new WsHandshakeError('AVX_WS_HANDSHAKE_FAILED', `${what} failed: ${(err as Error).message}`, 0, {
+    cause: err,
+  });
+}
+
 /** A message or control frame was sent on a connection that is closing or closed. */
 export class WsClosedError extends AvxError {
   constructor(message = 'the WebSocket is closing or closed (RFC 6455 §5.5.1: no data after a Close frame)') {

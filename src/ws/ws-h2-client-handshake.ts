@@ -19,7 +19,7 @@ import {
   type WebSocketConnectOptions,
   type WsClientHandshakeResult,
 } from './ws-client-handshake.js';
-import { WsHandshakeError } from './ws-errors.js';
+import { handshakeFailure, WsHandshakeError } from './ws-errors.js';
 import { WsH2ClientSession } from './ws-h2-client-session.js';
 import type { WsH2StreamTransport } from './ws-h2-stream-transport.js';
 
@@ -147,13 +147,7 @@ export async function openWsH2ClientHandshake(
     if (user) session.release();
     // RST_STREAM CANCEL for this stream only (RFC 9113 §8.7); the connection goes on.
     transport?.destroy();
-    if (err instanceof WsHandshakeError) throw err;
-    throw new WsHandshakeError(
-      'AVX_WS_HANDSHAKE_FAILED',
-      `the WebSocket handshake with ${origin} failed: ${(err as Error).message}`,
-      0,
-      { cause: err },
-    );
+    throw handshakeFailure(err, `the WebSocket handshake with ${origin}`);
   } finally {
     timer.cancel();
     signal?.removeEventListener('abort', onAbort);

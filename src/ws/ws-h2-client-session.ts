@@ -23,7 +23,7 @@ import type { H2Error } from '../h2/h2-error.js';
 import { H2ErrorCode } from '../h2/h2-error-codes.js';
 import type { H2Stream } from '../h2/h2-stream.js';
 import type { TimerHandle, TimerWheel } from '../runtime/timer-wheel.js';
-import { WsHandshakeError } from './ws-errors.js';
+import { handshakeFailure, WsHandshakeError } from './ws-errors.js';
 import { type WsH2StreamHost, WsH2StreamTransport } from './ws-h2-stream-transport.js';
 
 /** How long an HTTP/2 connection without WebSockets is kept for the next one, in ms. */
@@ -300,13 +300,7 @@ export class WsH2ClientSession implements H2ConnectionHandler, WsH2StreamHost {
   }
 
   private wrap(error: Error): Error {
-    if (error instanceof WsHandshakeError) return error;
-    return new WsHandshakeError(
-      'AVX_WS_HANDSHAKE_FAILED',
-      `the HTTP/2 connection to ${this.settings.target.origin} failed: ${error.message}`,
-      0,
-      { cause: error },
-    );
+    return handshakeFailure(error, `the HTTP/2 connection to ${this.settings.target.origin}`);
   }
 
   /** @internal The connect (and SETTINGS) deadline passed. */

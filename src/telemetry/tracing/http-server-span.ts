@@ -23,8 +23,7 @@ import {
   ATTR_URL_SCHEME,
   ATTR_USER_AGENT_ORIGINAL,
 } from './http-span-attributes.js';
-import { type AttributeValue, Span, SpanKind, type SpanSink, SpanStatusCode } from './span.js';
-import type { SpanContext } from './w3c-trace-context.js';
+import { type AttributeValue, Span, SpanStatusCode } from './span.js';
 
 /** The request facts a server span records (each `''`, 0 or undefined when absent). */
 export interface HttpServerSpanFacts {
@@ -83,28 +82,6 @@ export class HttpServerSpan extends Span implements HttpServerSpanFacts {
   route: string | undefined = undefined;
   /** `http.response.status_code`; 0 until {@link finish}. */
   responseStatus = 0;
-
-  constructor(
-    method: string,
-    traceId: string,
-    spanId: string,
-    parent: SpanContext | undefined,
-    sampled: boolean,
-    sink: SpanSink | undefined,
-    startTime?: number,
-  ) {
-    super(
-      method === '_OTHER' ? 'HTTP' : method,
-      SpanKind.Server,
-      traceId,
-      spanId,
-      parent,
-      sampled,
-      sink,
-      startTime,
-    );
-    this.method = method;
-  }
 
   /**
    * Ends the span for a response: records the route and status, names the span

@@ -6,7 +6,7 @@
  */
 import { HttpServerSpan } from './http-server-span.js';
 import { parentBasedSampler, ratioSampler, type Sampler } from './sampler.js';
-import { Span, type SpanKind, type SpanSink } from './span.js';
+import { Span, SpanKind, type SpanSink } from './span.js';
 import { drawIdDigits, idDigits, idText } from './trace-ids.js';
 import type { SpanContext } from './w3c-trace-context.js';
 
@@ -26,22 +26,7 @@ export class Tracer {
 
   /** Starts a span; `parent` undefined starts a new trace. */
   startSpan(name: string, kind: SpanKind, parent: SpanContext | undefined, startTime?: number): Span {
-    const at = drawIdDigits(parent === undefined);
-    const spanAt = parent === undefined ? at + 32 : at;
-    const traceId = parent?.traceId ?? idText.slice(at, spanAt);
-    const sampled = this.sampler.shouldSample(parent, traceId);
-    const span = new Span(
-      name,
-      kind,
-      traceId,
-      idText.slice(spanAt, spanAt + 16),
-      parent,
-      sampled,
-      this.sink,
-      startTime,
-    );
-    noteIdDigits(span, parent === undefined ? at : -1, spanAt);
-    return span;
+    return this.start(Span, name, kind, parent, startTime);
   }
 
   /**
@@ -49,30 +34,36 @@ export class Tracer {
    * (`_OTHER` names the span `HTTP`). The caller fills in the request's facts.
    */
   startHttpServerSpan(method: string, parent: SpanContext | undefined, startTime?: number): HttpServerSpan {
+    const name = method === '_OTHER' ? 'HTTP' : method;
+    const span = this.start(HttpServerSpan, name, SpanKind.Server, parent, startTime);
+    span.method = method;
+    return span;
+  }
+
+  /** Draws the ids, asks the sampler and makes a span of class `make`. */
+  private start<S extends Span>(
+    make: SpanClass<S>,
+    name: string,
+    kind: SpanKind,
+    parent: SpanContext | undefined,
+    startTime: number | undefined,
+  ): S {
     const at = drawIdDigits(parent === undefined);
     const spanAt = parent === undefined ? at + 32 : at;
     const traceId = parent?.traceId ?? idText.slice(at, spanAt);
     const sampled = this.sampler.shouldSample(parent, traceId);
-    const span = new HttpServerSpan(
-      method,
-      traceId,
-      idText.slice(spanAt, spanAt + 16),
-      parent,
-      sampled,
-      this.sink,
-      startTime,
-    );
-    noteIdDigits(span, parent === undefined ? at : -1, spanAt);
+    const spanId = idText.slice(spanAt, spanAt + 16);
+    const span = new make(name, kind, traceId, spanId, parent, sampled, this.sink, startTime);
+    // Where the new ids' digits are, for the exporter to copy.
+    span.idDigits = idDigits;
+    span.traceIdDigitsAt = parent === undefined ? at : -1;
+    span.spanIdDigitsAt = spanAt;
     return span;
   }
 }
 
-/** Tells the span where its new ids' digits are, for the exporter to copy. */
-function noteIdDigits(span: Span, traceAt: number, spanAt: number): void {
-  span.idDigits = idDigits;
-  span.traceIdDigitsAt = traceAt;
-  span.spanIdDigitsAt = spanAt;
-}
+/** A span class: Span's constructor parameters. */
+type SpanClass<S extends Span> = new (...args: ConstructorParameters<typeof Span>) => S;
 
 let processTracer: Tracer | undefined;
 
