@@ -73,6 +73,8 @@ export class IncomingBody implements AsyncIterable<Buffer> {
   /** Trailer fields (flattened `[name, value, ...]`), available once the body has ended. */
   trailers: string[] | undefined;
 
+  /** The declared length (Content-Length), or -1 when none was given. */
+  readonly declaredLength: number;
   private readonly limit: number;
   private readonly highWaterMark: number;
   private readonly source: BodySource | undefined;
@@ -91,6 +93,7 @@ export class IncomingBody implements AsyncIterable<Buffer> {
     this.limit = options.limit ?? Number.POSITIVE_INFINITY;
     this.highWaterMark = options.highWaterMark ?? 65536;
     this.source = options.source;
+    this.declaredLength = options.expectedLength ?? -1;
     if (options.expectedLength !== undefined && options.expectedLength > this.limit) {
       this.failure = new BodyTooLargeError(this.limit);
     }

@@ -84,6 +84,12 @@ export class ServerMetrics {
   readonly responseSize: Histogram;
   readonly activeConnections: Gauge;
   private readonly table = new Map<string, Map<string, RouteSeries>>();
+  /** The series the last request was recorded in, and its method, route and status class. */
+  private lastMethod = '';
+  private lastRoute = '';
+  private lastClass = -1;
+  private lastSeries: RouteSeries | undefined = undefined;
+  private lastStatusSeries: StatusSeries | undefined = undefined;
   private readonly onFinish = (message: unknown) => this.record(message as FinishMessage);
   private readonly onOpen = (message: unknown) =>
     this.activeConnections.child((message as ConnectionMessage).protocol).inc();
@@ -175,14 +181,7 @@ export class ServerMetrics {
     (req.locals as Record<symbol, unknown>)[this.startKey] = requestStartTime(req);
   }
 
-  /** Records one finished request (a `avx:server:response:finish` message). */
-  record(message: FinishMessage): void {
-    const req = message.request;
-    const start = (req.locals as Record<symbol, unknown>)[this.startKey];
-    if (typeof start !== 'number') return;
-    const seconds = (requestEndTime(req) - start) / 1000;
-    const method = methodLabel(req.method);
-    const route = req.route ?? UNMATCHED_ROUTE;
+  private routeSeries(method: string, route: string): RouteSeries {
     let byRoute = this.table.get(method);
     if (byRoute === undefined) {
       byRoute = new Map();
@@ -193,25 +192,55 @@ export class ServerMetrics {
       series = new RouteSeries(this.requestSize.child(method, route), this.responseSize.child(method, route));
       byRoute.set(route, series);
     }
+    return series;
+  }
+
+  private statusSeries(
+    series: RouteSeries,
+    method: string,
+    route: string,
+    status: number,
+    c: number,
+  ): StatusSeries {
+    const statusClass = statusClassLabel(status);
+    const made = {
+      requests: this.requests.child(method, route, statusClass),
+      duration: this.duration.child(method, route, statusClass),
+    };
+    series.byClass[c] = made;
+    return made;
+  }
+
+  /** Records one finished request (a `avx:server:response:finish` message). */
+  record(message: FinishMessage): void {
+    const req = message.request;
+    const start = (req.locals as Record<symbol, unknown>)[this.startKey];
+    if (typeof start !== 'number') return;
+    const seconds = (requestEndTime(req) - start) / 1000;
+    const route = req.route ?? UNMATCHED_ROUTE;
     const status = message.status;
     const c = status >= 100 && status < 600 ? (status / 100) | 0 : 0;
-    let byStatus = series.byClass[c];
-    if (byStatus === undefined) {
-      const statusClass = statusClassLabel(status);
-      byStatus = {
-        requests: this.requests.child(method, route, statusClass),
-        duration: this.duration.child(method, route, statusClass),
-      };
-      series.byClass[c] = byStatus;
+    let byStatus: StatusSeries;
+    let series: RouteSeries;
+    // Most requests repeat the last one's (method, route, status class): no lookup then.
+    if (req.method === this.lastMethod && route === this.lastRoute && c === this.lastClass) {
+      series = this.lastSeries!;
+      byStatus = this.lastStatusSeries!;
+    } else {
+      series = this.routeSeries(methodLabel(req.method), route);
+      byStatus = series.byClass[c] ?? this.statusSeries(series, methodLabel(req.method), route, status, c);
+      this.lastMethod = req.method;
+      this.lastRoute = route;
+      this.lastClass = c;
+      this.lastSeries = series;
+      this.lastStatusSeries = byStatus;
     }
     byStatus.requests.inc();
     byStatus.duration.observe(seconds);
     // Bytes received; a body the handler left unread counts with its declared Content-Length.
-    let received = req.body.receivedBytes;
-    if (received === 0) {
-      const declared = req.headers.get('content-length');
-      if (declared !== undefined) received = Number(declared) || 0;
-    }
+    const body = req.body;
+    let received = body.receivedBytes;
+    if (received === 0 && body.declaredLength > 0) received = body.declaredLength;
     series.requestSize.observe(received);
     if (message.bytes >= 0) series.responseSize.observe(message.bytes);
   }

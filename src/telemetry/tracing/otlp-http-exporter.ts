@@ -15,7 +15,10 @@ import {
   EXPORT_REQUEST_SUFFIX as SUFFIX,
 } from './otlp-json-encoding.js';
 import { appendSpanJson, spanJsonBound } from './otlp-json-span-writer.js';
+import type { ServerSpanFacts } from './server-span-facts.js';
+import { ServerSpanRecords } from './server-span-records.js';
 import type { Span, SpanSink } from './span.js';
+import type { SpanContext } from './w3c-trace-context.js';
 
 /** Options of {@link OtlpHttpExporter}. */
 export interface OtlpExporterOptions {
@@ -75,6 +78,8 @@ export class OtlpHttpExporter implements SpanSink {
    */
   private readonly waiting: (Span | undefined)[] = [];
   private waitingCount = 0;
+  /** Server spans queued as records (server-span-records.ts), sent with the waiting spans. */
+  private readonly records = new ServerSpanRecords();
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   /** The connection to the collector, opened by the first export. */
@@ -112,17 +117,40 @@ export class OtlpHttpExporter implements SpanSink {
 
   /** Spans waiting to be sent. */
   get queued(): number {
-    return this.waitingCount;
+    return this.waitingCount + this.records.count;
   }
 
   /** Queues an ended span (SpanSink). */
   onEnd(span: Span): void {
-    if (this.shutDown || this.waitingCount >= this.maxQueueSize) {
+    if (this.shutDown || this.waitingCount + this.records.count >= this.maxQueueSize) {
       this.droppedQueueFull++;
       return;
     }
     this.waiting[this.waitingCount++] = span;
-    if (this.waitingCount >= this.maxBatchSize) this.sendBatch();
+    this.queuedOne();
+  }
+
+  /**
+   * Queues an ended, sampled server span kept as a record (see server-span-records.ts): its
+   * facts, parent context, a trace id already drawn (else undefined) and its times.
+   */
+  addServerSpan(
+    facts: ServerSpanFacts,
+    parent: SpanContext | undefined,
+    traceId: string | undefined,
+    startTime: number,
+    endTime: number,
+  ): void {
+    if (this.shutDown || this.waitingCount + this.records.count >= this.maxQueueSize) {
+      this.droppedQueueFull++;
+      return;
+    }
+    this.records.add(facts, parent, traceId, startTime, endTime);
+    this.queuedOne();
+  }
+
+  private queuedOne(): void {
+    if (this.waitingCount + this.records.count >= this.maxBatchSize) this.sendBatch();
     else if (this.timer === undefined) {
       this.timer = setTimeout(this.onTimer, this.scheduleDelay);
       this.timer.unref();
@@ -131,7 +159,7 @@ export class OtlpHttpExporter implements SpanSink {
 
   /** Sends everything queued and resolves once every export in flight has settled. */
   async flush(): Promise<void> {
-    if (this.waitingCount > 0) this.sendBatch();
+    if (this.queued > 0) this.sendBatch();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
@@ -147,7 +175,7 @@ export class OtlpHttpExporter implements SpanSink {
 
   private readonly onTimer = (): void => {
     this.timer = undefined;
-    if (this.waitingCount > 0) this.sendBatch();
+    if (this.queued > 0) this.sendBatch();
   };
 
   /**
@@ -169,16 +197,28 @@ export class OtlpHttpExporter implements SpanSink {
       const from = i > 0 ? at + 1 : at;
       let end = appendSpanJson(span, buf, from, SUFFIX.length);
       if (end < 0) {
-        const need = from + spanJsonBound(span) + SUFFIX.length;
-        const grown = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
-        buf.copy(grown, 0, 0, at);
-        buf = grown;
+        buf = grow(buf, at, from + spanJsonBound(span) + SUFFIX.length);
         end = appendSpanJson(span, buf, from, SUFFIX.length);
       }
       if (i > 0) buf[at] = 0x2c; // ,
       at = end;
     }
     this.waitingCount = 0;
+    const records = this.records;
+    const recordCount = records.count;
+    if (recordCount > 0) records.drawIds();
+    for (let i = 0; i < recordCount; i++) {
+      const first = count === 0 && i === 0;
+      const from = first ? at : at + 1;
+      let end = records.encode(i, buf, from, SUFFIX.length);
+      while (end < 0) {
+        buf = grow(buf, at, buf.length * 2);
+        end = records.encode(i, buf, from, SUFFIX.length);
+      }
+      if (!first) buf[at] = 0x2c; // ,
+      at = end;
+    }
+    records.clear();
     at += buf.write(SUFFIX, at, 'latin1');
     this.bodyCapacity = Math.max(this.bodyCapacity, buf.length);
     return { buf, length: at };
@@ -189,7 +229,7 @@ export class OtlpHttpExporter implements SpanSink {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const count = this.waitingCount;
+    const count = this.queued;
     const { buf, length } = this.encodeBatch();
     const job = this.exportWithRetry(buf.subarray(0, length), count).then((accepted) => {
       this.inFlight.delete(job);
@@ -226,4 +266,11 @@ export class OtlpHttpExporter implements SpanSink {
     this.connection ??= new OtlpHttpConnection(this.url, this.headers, this.timeout);
     return this.connection.post(body);
   }
+}
+
+/** A buffer of at least `size` bytes (twice `buf` at least) holding `buf`'s first `used` bytes. */
+function grow(buf: Buffer, used: number, size: number): Buffer {
+  const grown = Buffer.allocUnsafe(Math.max(size, buf.length * 2));
+  buf.copy(grown, 0, 0, used);
+  return grown;
 }

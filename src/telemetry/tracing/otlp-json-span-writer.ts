@@ -336,7 +336,7 @@ let writtenStartAt = 0;
 let writtenEndAt = 0;
 
 /** A span's encoding, kept to be copied for the next span that encodes like it. */
-interface SpanTemplate {
+export interface SpanTemplate {
   /** The span encoded (ended: its fields no longer change). */
   readonly exemplar: Span;
   /** Its encoding: a copy, since batch buffers are reused. */
@@ -352,6 +352,54 @@ const TRACE_ID_AT = TRACE_ID.length;
 const SPAN_ID_AT = TRACE_ID_AT + 32 + SPAN_ID.length;
 const PARENT_ID_AT = SPAN_ID_AT + 16 + PARENT_SPAN_ID.length;
 
+/**
+ * The template of `span`, just written by {@link writeSpanJson} from `at` to `end`, or
+ * undefined when its ids and times do not fit fixed-width slots.
+ */
+export function templateOf(span: Span, buf: Buffer, at: number, end: number): SpanTemplate | undefined {
+  if (!fitsTemplate(span) || end - at > 4096) return undefined;
+  return {
+    exemplar: span,
+    bytes: new Uint8Array(buf.subarray(at, end)),
+    parentAt: span.parentSpanId === undefined ? -1 : PARENT_ID_AT,
+    startAt: writtenStartAt - at,
+    endAt: writtenEndAt - at,
+  };
+}
+
+/** True when times fit a template's 19-digit slots: 2001-09-09 to 2286. */
+export function timesFitTemplate(startTime: number, endTime: number): boolean {
+  return startTime >= 1e12 && endTime < 9e12;
+}
+
+/**
+ * Copies `template` at `at` (room checked by the caller) and writes a span's ids and times
+ * over its own: the trace id from `traceId` or, when undefined, as 32 digits of `digits` at
+ * `digitsAt`; the span id as the 16 digits after those; the parent span id when the
+ * template has one. Returns the offset after it.
+ */
+export function stampTemplate(
+  template: SpanTemplate,
+  buf: Buffer,
+  at: number,
+  traceId: string | undefined,
+  digits: Uint8Array,
+  digitsAt: number,
+  parentSpanId: string | undefined,
+  startTime: number,
+  endTime: number,
+): number {
+  const bytes = template.bytes;
+  buf.set(bytes, at);
+  if (traceId === undefined) copyDigits(buf, at + TRACE_ID_AT, digits, digitsAt, 32);
+  else putAscii(buf, at + TRACE_ID_AT, traceId);
+  copyDigits(buf, at + SPAN_ID_AT, digits, digitsAt + 32, 16);
+  if (template.parentAt >= 0) putAscii(buf, at + template.parentAt, parentSpanId!);
+  putUnixNanos(buf, at + template.startAt, startTime);
+  putUnixNanos(buf, at + template.endAt, endTime);
+  return at + bytes.length;
+}
+
 let serverTemplate: SpanTemplate | undefined;
 let otherTemplate: SpanTemplate | undefined;
 
@@ -361,8 +409,7 @@ let otherTemplate: SpanTemplate | undefined;
  */
 function fitsTemplate(span: Span): boolean {
   return (
-    span.startTime >= 1e12 &&
-    span.endTime < 9e12 &&
+    timesFitTemplate(span.startTime, span.endTime) &&
     span.traceId.length === 32 &&
     span.spanId.length === 16 &&
     (span.parentSpanId === undefined || span.parentSpanId.length === 16)
@@ -398,14 +445,8 @@ export function appendSpanJson(span: Span, buf: Buffer, at: number, reserve: num
   }
   if (at + spanJsonBound(span) + reserve > buf.length) return -1;
   const end = writeSpanJson(span, buf, at);
-  if (fitsTemplate(span) && end - at <= 4096) {
-    const made: SpanTemplate = {
-      exemplar: span,
-      bytes: new Uint8Array(buf.subarray(at, end)),
-      parentAt: span.parentSpanId === undefined ? -1 : PARENT_ID_AT,
-      startAt: writtenStartAt - at,
-      endAt: writtenEndAt - at,
-    };
+  const made = templateOf(span, buf, at, end);
+  if (made !== undefined) {
     if (server) serverTemplate = made;
     else otherTemplate = made;
   }

@@ -11,6 +11,11 @@
  * bench/telemetry-phases. Nobody reading the context would pay that for nothing. Until then the
  * span is active during the synchronous part of the handler only, which is also what the first
  * {@link activeSpan} call sees.
+ *
+ * In that synchronous-only mode the tracing middleware does not even make the span when the
+ * request starts ({@link runWithDeferredSpan}): it is made from the request if something asks
+ * for it while the handler runs, and otherwise kept as a record when the response ends
+ * (server-span-records.ts).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Span } from './span.js';
@@ -23,9 +28,23 @@ let carried = false;
 /** The span of the handler running synchronously, while the context is not carried. */
 let syncSpan: Span | undefined;
 
+/** Makes the span of a request whose span was deferred, on demand. */
+export interface DeferredSpanSource<R> {
+  spanOf(request: R): Span | undefined;
+}
+
+/** The deferred span's source and request of the handler running synchronously, if any. */
+let syncSource: DeferredSpanSource<unknown> | undefined;
+let syncRequest: unknown;
+
 /** Carries the active span through async context from now on. */
 export function carryActiveSpan(): void {
   carried = true;
+}
+
+/** True once the active span is carried through async context. */
+export function isActiveSpanCarried(): boolean {
+  return carried;
 }
 
 /**
@@ -40,13 +59,52 @@ export function setActiveSpanCarried(on: boolean): void {
 /** Runs `fn(arg)` with `span` active (see the file comment). */
 export function runWithActiveSpan<A, R>(span: Span, fn: (arg: A) => R, arg: A): R {
   if (carried) return storage.run(span, fn, arg);
-  const previous = syncSpan;
+  const previousSpan = syncSpan;
+  const previousSource = syncSource;
   syncSpan = span;
+  syncSource = undefined;
   try {
     return fn(arg);
   } finally {
-    syncSpan = previous;
+    syncSpan = previousSpan;
+    syncSource = previousSource;
   }
+}
+
+/**
+ * Runs `fn(arg)` with the span of `request` active but not made: `source.spanOf(request)`
+ * makes it if {@link activeSpan} is called while `fn` runs synchronously. For the
+ * synchronous-only mode (see the file comment); the caller checks {@link isActiveSpanCarried}.
+ */
+export function runWithDeferredSpan<Q, A, R>(
+  source: DeferredSpanSource<Q>,
+  request: Q,
+  fn: (arg: A) => R,
+  arg: A,
+): R {
+  const previousSpan = syncSpan;
+  const previousSource = syncSource;
+  const previousRequest = syncRequest;
+  syncSpan = undefined;
+  syncSource = source as DeferredSpanSource<unknown>;
+  syncRequest = request;
+  try {
+    return fn(arg);
+  } finally {
+    syncSpan = previousSpan;
+    syncSource = previousSource;
+    syncRequest = previousRequest;
+  }
+}
+
+/** The span of the handler running synchronously, made now if it was deferred. */
+function syncActiveSpan(): Span | undefined {
+  if (syncSpan === undefined && syncSource !== undefined) {
+    syncSpan = syncSource.spanOf(syncRequest);
+    syncSource = undefined;
+    syncRequest = undefined;
+  }
+  return syncSpan;
 }
 
 /**
@@ -56,7 +114,7 @@ export function runWithActiveSpan<A, R>(span: Span, fn: (arg: A) => R, arg: A): 
 export function activeSpan(): Span | undefined {
   if (!carried) {
     carried = true;
-    return syncSpan;
+    return syncActiveSpan();
   }
-  return storage.getStore() ?? syncSpan;
+  return storage.getStore() ?? syncActiveSpan();
 }

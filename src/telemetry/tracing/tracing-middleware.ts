@@ -21,8 +21,16 @@ import { requestEndTime, requestStartTime } from '../request-clock.js';
 import type { HttpServerSpan } from './http-server-span.js';
 import { type OtlpExporterOptions, OtlpHttpExporter } from './otlp-http-exporter.js';
 import { parentBasedSampler, ratioSampler, type Sampler } from './sampler.js';
+import { ServerSpanFactsReader } from './server-span-facts.js';
 import { type Span, type SpanSink, timeOrigin } from './span.js';
-import { carryActiveSpan, runWithActiveSpan } from './trace-context-storage.js';
+import {
+  carryActiveSpan,
+  type DeferredSpanSource,
+  isActiveSpanCarried,
+  runWithActiveSpan,
+  runWithDeferredSpan,
+} from './trace-context-storage.js';
+import { newTraceId } from './trace-ids.js';
 import { setDefaultTracer, Tracer } from './tracer.js';
 import { parseTraceparent, type SpanContext } from './w3c-trace-context.js';
 import './client-tracing-policy.js';
@@ -103,62 +111,81 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
     });
   }
 
+  // Server spans are deferred (made only if something asks for them, else kept as records
+  // when the response ends: server-span-records.ts) when they go to our exporter and the
+  // active span is not carried through async context (trace-context-storage.ts).
+  const factsAtEnd = new ServerSpanFactsReader();
+  const factsAtStart = new ServerSpanFactsReader();
+  // The default sampler records every new trace: no trace id is needed to decide.
+  const everyRoot = options.sampler === undefined && (options.sampleRatio ?? 1) >= 1;
+
+  /** Ends the span of `req` (made or deferred) as its response finishes. */
   const onFinish = (message: unknown): void => {
     const { request, status } = message as FinishMessage;
-    const span = (request.locals as Record<symbol, unknown>)[spanKey] as HttpServerSpan | undefined;
-    if (span !== undefined && span.recording) {
-      span.finish(status, request.route, timeOrigin + requestEndTime(request));
+    const marked = (request.locals as Record<symbol, unknown>)[spanKey];
+    if (marked === undefined) return;
+    if (marked === DEFERRED) {
+      record(request, status);
+      return;
     }
+    const span = marked as HttpServerSpan;
+    if (span.recording) span.finish(status, request.route, timeOrigin + requestEndTime(request));
   };
   subscribe('avx:server:response:finish', onFinish);
 
-  // The Host of the last request, split into server.address and server.port: it rarely changes.
-  let lastHost: string | undefined;
-  let lastAddress = '';
-  let lastPort = 0;
-  const parseHost = (host: string): void => {
-    lastHost = host;
-    const colon = host.lastIndexOf(':');
-    if (colon > host.lastIndexOf(']')) {
-      lastAddress = host.slice(0, colon);
-      const port = Number(host.slice(colon + 1));
-      lastPort = Number.isInteger(port) && port > 0 && port < 65536 ? port : 0;
-    } else {
-      lastAddress = host;
-      lastPort = 0;
+  /** Queues the deferred span of a finished request, when sampled, as a record. */
+  const record = (req: Request, status: number): void => {
+    const parent = extract ? incomingContext(req) : undefined;
+    let traceId = parent?.traceId;
+    if (parent !== undefined || !everyRoot) {
+      traceId ??= newTraceId();
+      if (!sampler.shouldSample(parent, traceId)) return;
     }
+    const route = req.route;
+    exporter!.addServerSpan(
+      factsAtEnd.read(req, route, status),
+      parent,
+      traceId,
+      timeOrigin + requestStartTime(req),
+      timeOrigin + requestEndTime(req),
+    );
   };
 
   /** Starts the server span of `req` and notes it on the request. */
-  const begin = (req: Request): Span => {
-    let parent: SpanContext | undefined;
-    if (extract) {
-      const traceparent = req.headers.get('traceparent');
-      if (traceparent !== undefined) parent = parseTraceparent(traceparent, req.headers.get('tracestate'));
-    }
+  const begin = (req: Request): HttpServerSpan => {
+    const parent = extract ? incomingContext(req) : undefined;
     const method = methodLabel(req.method);
     const span = tracer.startHttpServerSpan(method, parent, timeOrigin + requestStartTime(req));
     (req.locals as Record<symbol, unknown>)[spanKey] = span;
-    if (span.recording) {
-      const host = req.host;
-      if (host !== lastHost) parseHost(host);
-      if (method === '_OTHER') span.methodOriginal = req.method;
-      span.path = req.path;
-      span.query = req.search;
-      span.scheme = req.secure ? 'https' : 'http';
-      span.protocolVersion = protocolVersion(req.protocol);
-      span.serverAddress = lastAddress;
-      span.serverPort = lastPort;
-      span.clientAddress = req.remoteAddress;
-      span.userAgent = req.headers.get('user-agent');
-    }
+    if (span.recording) factsAtStart.read(req, undefined, 0).applyTo(span);
     return span;
   };
 
-  const middleware = (req: Request, next: Next): Promise<Response> | Response =>
-    runWithActiveSpan(begin(req), callNext, next);
+  /** Makes the deferred span of a request the handler asked for (trace-context-storage.ts). */
+  const deferred: DeferredSpanSource<Request> = {
+    spanOf(req) {
+      const marked = (req.locals as Record<symbol, unknown>)[spanKey];
+      return marked === DEFERRED ? begin(req) : (marked as Span | undefined);
+    },
+  };
+
+  const middleware = (req: Request, next: Next): Promise<Response> | Response => {
+    if (exporter !== undefined && !isActiveSpanCarried()) {
+      requestStartTime(req);
+      (req.locals as Record<symbol, unknown>)[spanKey] = DEFERRED;
+      return runWithDeferredSpan(deferred, req, callNext, next);
+    }
+    return runWithActiveSpan(begin(req), callNext, next);
+  };
   // The app's fast form (ObservingMiddleware): the rest of the chain runs with the span active.
-  const observe = (req: Request, proceed: Proceed) => runWithActiveSpan(begin(req), proceed, req);
+  const observe = (req: Request, proceed: Proceed) => {
+    if (exporter !== undefined && !isActiveSpanCarried()) {
+      requestStartTime(req);
+      (req.locals as Record<symbol, unknown>)[spanKey] = DEFERRED;
+      return runWithDeferredSpan(deferred, req, proceed, req);
+    }
+    return runWithActiveSpan(begin(req), proceed, req);
+  };
 
   return Object.assign(middleware, {
     observe,
@@ -176,15 +203,11 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
 
 const callNext = (next: Next) => next();
 
-function protocolVersion(protocol: string): string {
-  switch (protocol) {
-    case 'http/1.0':
-      return '1.0';
-    case 'h2':
-      return '2';
-    case 'h3':
-      return '3';
-    default:
-      return '1.1';
-  }
+/** Marks a request whose server span is deferred (see `tracing`). */
+const DEFERRED = Symbol('avx.tracing.deferred');
+
+/** The caller's context (`traceparent`, `tracestate`), or undefined for a new trace. */
+function incomingContext(req: Request): SpanContext | undefined {
+  const traceparent = req.headers.get('traceparent');
+  return traceparent === undefined ? undefined : parseTraceparent(traceparent, req.headers.get('tracestate'));
 }

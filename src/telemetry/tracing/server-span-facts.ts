@@ -1,0 +1,129 @@
+/**
+ * The facts a request's SERVER span records (OpenTelemetry HTTP semantic conventions, see
+ * http-span-attributes.ts), read off the request and its response into one object. Requests
+ * in a row usually share every one of them (same route, status, client, Host and user agent),
+ * so {@link ServerSpanFactsReader} hands out the previous object again while they do: a span
+ * kept as a record (server-span-records.ts) then holds one reference instead of a dozen
+ * strings, and the exporter knows from that reference alone that two spans encode alike
+ * except for their ids and times.
+ */
+import type { Request } from '../../server/request.js';
+import { methodLabel } from '../http-label-values.js';
+import type { HttpServerSpan, HttpServerSpanFacts } from './http-server-span.js';
+
+/** A request's server-span facts, with the route and status of its response. */
+export class ServerSpanFacts implements HttpServerSpanFacts {
+  readonly method: string;
+  readonly methodOriginal: string | undefined;
+  readonly path: string;
+  readonly query: string;
+  readonly scheme: string;
+  readonly protocolVersion: string;
+  readonly serverAddress: string;
+  readonly serverPort: number;
+  readonly clientAddress: string;
+  readonly userAgent: string | undefined;
+  /** `http.route`, when a route matched. */
+  readonly route: string | undefined;
+  /** `http.response.status_code`; 0 before the response. */
+  readonly responseStatus: number;
+
+  constructor(
+    req: Request,
+    serverAddress: string,
+    serverPort: number,
+    userAgent: string | undefined,
+    route: string | undefined,
+    status: number,
+  ) {
+    const method = methodLabel(req.method);
+    this.method = method;
+    this.methodOriginal = method === '_OTHER' ? req.method : undefined;
+    this.path = req.path;
+    this.query = req.search;
+    this.scheme = req.secure ? 'https' : 'http';
+    this.protocolVersion = protocolVersion(req.protocol);
+    this.serverAddress = serverAddress;
+    this.serverPort = serverPort;
+    this.clientAddress = req.remoteAddress;
+    this.userAgent = userAgent;
+    this.route = route;
+    this.responseStatus = status;
+  }
+
+  /** Copies the request's facts (not the route and status) to `span`. */
+  applyTo(span: HttpServerSpan): void {
+    span.methodOriginal = this.methodOriginal;
+    span.path = this.path;
+    span.query = this.query;
+    span.scheme = this.scheme;
+    span.protocolVersion = this.protocolVersion;
+    span.serverAddress = this.serverAddress;
+    span.serverPort = this.serverPort;
+    span.clientAddress = this.clientAddress;
+    span.userAgent = this.userAgent;
+  }
+}
+
+/** Reads requests' facts, handing out the previous object while they repeat (file comment). */
+export class ServerSpanFactsReader {
+  private last: ServerSpanFacts | undefined;
+  // The Host of the last request, split into server.address and server.port: it rarely changes.
+  private lastHost: string | undefined;
+  private lastAddress = '';
+  private lastPort = 0;
+
+  /** The facts of `req`, answered with `status` after matching `route`. */
+  read(req: Request, route: string | undefined, status: number): ServerSpanFacts {
+    const host = req.host;
+    if (host !== this.lastHost) this.parseHost(host);
+    const userAgent = req.headers.get('user-agent');
+    const f = this.last;
+    if (
+      f !== undefined &&
+      f.path === req.path &&
+      f.responseStatus === status &&
+      f.route === route &&
+      f.userAgent === userAgent &&
+      f.serverAddress === this.lastAddress &&
+      f.serverPort === this.lastPort &&
+      f.clientAddress === req.remoteAddress &&
+      (f.methodOriginal ?? f.method) === req.method &&
+      f.query === req.search &&
+      f.scheme === (req.secure ? 'https' : 'http') &&
+      f.protocolVersion === protocolVersion(req.protocol)
+    ) {
+      return f;
+    }
+    const made = new ServerSpanFacts(req, this.lastAddress, this.lastPort, userAgent, route, status);
+    this.last = made;
+    return made;
+  }
+
+  private parseHost(host: string): void {
+    this.lastHost = host;
+    const colon = host.lastIndexOf(':');
+    if (colon > host.lastIndexOf(']')) {
+      this.lastAddress = host.slice(0, colon);
+      const port = Number(host.slice(colon + 1));
+      this.lastPort = Number.isInteger(port) && port > 0 && port < 65536 ? port : 0;
+    } else {
+      this.lastAddress = host;
+      this.lastPort = 0;
+    }
+  }
+}
+
+/** `network.protocol.version` of a request protocol. */
+function protocolVersion(protocol: string): string {
+  switch (protocol) {
+    case 'http/1.0':
+      return '1.0';
+    case 'h2':
+      return '2';
+    case 'h3':
+      return '3';
+    default:
+      return '1.1';
+  }
+}

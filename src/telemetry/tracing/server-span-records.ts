@@ -1,0 +1,200 @@
+/**
+ * ServerSpanRecords: the SERVER spans of requests that nobody looked at while they ran, kept
+ * as a few columns until their batch is encoded, instead of as {@link HttpServerSpan} objects.
+ *
+ * Why: tracing a small request at a hundred percent sampling cost about a fifth of a
+ * hello-world server's throughput, and most of it was making the span: drawing and formatting
+ * ids, a thirty-field object, the request's facts copied into it when the request started
+ * and read back when it ended, all of it touched again by the exporter a while later, out of
+ * the CPU caches. When the span is not carried through async context and nothing asked for it
+ * during the handler (see trace-context-storage.ts), none of that has to happen while the
+ * request runs: its facts are read once at the end (server-span-facts.ts; one shared object
+ * while requests repeat them), its times come from the request clock, and its ids are drawn
+ * for the whole batch at once, straight into the digits the encoding needs.
+ *
+ * A record holds: the facts object, the parent context (from `traceparent`), a trace id drawn
+ * early when a sampler needed one, and the start and end times. Records whose facts object,
+ * parent presence and tracestate match the previous record's are encoded by copying its bytes
+ * and writing the ids and times over them (otlp-json-span-writer.ts, `stampTemplate`);
+ * otherwise a full span is made from the record and written out.
+ */
+import { randomFillSync } from 'node:crypto';
+import { HttpServerSpan } from './http-server-span.js';
+import {
+  type SpanTemplate,
+  spanJsonBound,
+  stampTemplate,
+  templateOf,
+  timesFitTemplate,
+  writeSpanJson,
+} from './otlp-json-span-writer.js';
+import type { ServerSpanFacts } from './server-span-facts.js';
+import { SpanKind, type SpanSink } from './span.js';
+import type { SpanContext } from './w3c-trace-context.js';
+
+/** The bytes of one record's ids: a 16-byte trace id, then an 8-byte span id. */
+const ID_BYTES = 24;
+/** Their hex digits. */
+const ID_DIGITS = 48;
+
+/** Byte `b` as two lowercase hex digits at `2b`, `2b + 1`. */
+const HEX_PAIRS = new Uint8Array(512);
+for (let b = 0; b < 256; b++) {
+  const hex = b.toString(16).padStart(2, '0');
+  HEX_PAIRS[2 * b] = hex.charCodeAt(0);
+  HEX_PAIRS[2 * b + 1] = hex.charCodeAt(1);
+}
+
+/** The sink of the spans made only to be encoded: they are already on their way. */
+const ENCODING_ONLY: SpanSink = { onEnd() {} };
+
+/** Server spans kept as records until encoded (see the file comment). */
+export class ServerSpanRecords {
+  /** Records held. */
+  count = 0;
+  private readonly facts: (ServerSpanFacts | undefined)[] = [];
+  private readonly parents: (SpanContext | undefined)[] = [];
+  private readonly traceIds: (string | undefined)[] = [];
+  /** Start and end times, ms since the epoch, two per record. */
+  private times = new Float64Array(64);
+  /** Random bytes, then their hex digits, of the ids of the batch being encoded. */
+  private random = Buffer.alloc(0);
+  private digits = new Uint8Array(0);
+  /** The encoding of the last record written in full, and what made it. */
+  private template: SpanTemplate | undefined;
+  private templateFacts: ServerSpanFacts | undefined;
+  private templateTraceState: string | undefined;
+
+  /**
+   * Keeps a server span: its facts, parent context (undefined for a new trace), a trace id the
+   * sampler already drew for a new trace (else undefined: drawn when encoding), and its times.
+   */
+  add(
+    facts: ServerSpanFacts,
+    parent: SpanContext | undefined,
+    traceId: string | undefined,
+    startTime: number,
+    endTime: number,
+  ): void {
+    const i = this.count++;
+    if (2 * i + 2 > this.times.length) {
+      const grown = new Float64Array(this.times.length * 2);
+      grown.set(this.times);
+      this.times = grown;
+    }
+    this.facts[i] = facts;
+    this.parents[i] = parent;
+    this.traceIds[i] = traceId;
+    this.times[2 * i] = startTime;
+    this.times[2 * i + 1] = Math.max(endTime, startTime);
+  }
+
+  /**
+   * Draws the ids of every record held (one `randomFillSync` for the batch), ahead of
+   * {@link encode}. An all-zero id (invalid, W3C Trace Context §3.2.2.3) gets a last bit set.
+   */
+  drawIds(): void {
+    const n = this.count;
+    if (this.random.length < n * ID_BYTES) {
+      this.random = Buffer.allocUnsafe(Math.max(n, 64) * ID_BYTES);
+      this.digits = new Uint8Array(this.random.length * 2);
+    }
+    const random = this.random;
+    const digits = this.digits;
+    randomFillSync(random, 0, n * ID_BYTES);
+    for (let r = 0; r < n; r++) {
+      const at = r * ID_BYTES;
+      if (isZero(random, at, at + 16)) random[at + 15] = 1;
+      if (isZero(random, at + 16, at + ID_BYTES)) random[at + ID_BYTES - 1] = 1;
+    }
+    for (let i = 0, end = n * ID_BYTES; i < end; i++) {
+      const pair = random[i]! * 2;
+      digits[2 * i] = HEX_PAIRS[pair]!;
+      digits[2 * i + 1] = HEX_PAIRS[pair + 1]!;
+    }
+  }
+
+  /**
+   * Appends record `i`'s OTLP JSON at `at`, leaving `reserve` bytes of `buf` after it; returns
+   * the offset after it, or -1 when `buf` is too small. Call {@link drawIds} first.
+   */
+  encode(i: number, buf: Buffer, at: number, reserve: number): number {
+    const facts = this.facts[i]!;
+    const parent = this.parents[i];
+    const startTime = this.times[2 * i]!;
+    const endTime = this.times[2 * i + 1]!;
+    const template = this.template;
+    if (
+      template !== undefined &&
+      facts === this.templateFacts &&
+      (parent === undefined) === template.parentAt < 0 &&
+      parent?.traceState === this.templateTraceState &&
+      timesFitTemplate(startTime, endTime)
+    ) {
+      if (at + template.bytes.length + reserve > buf.length) return -1;
+      const traceId = parent?.traceId ?? this.traceIds[i];
+      return stampTemplate(
+        template,
+        buf,
+        at,
+        traceId,
+        this.digits,
+        i * ID_DIGITS,
+        parent?.spanId,
+        startTime,
+        endTime,
+      );
+    }
+    const span = this.span(i);
+    if (at + spanJsonBound(span) + reserve > buf.length) return -1;
+    const end = writeSpanJson(span, buf, at);
+    const made = templateOf(span, buf, at, end);
+    if (made !== undefined) {
+      this.template = made;
+      this.templateFacts = facts;
+      this.templateTraceState = parent?.traceState;
+    }
+    return end;
+  }
+
+  /** Lets go of every record. */
+  clear(): void {
+    const n = this.count;
+    for (let i = 0; i < n; i++) {
+      this.facts[i] = undefined;
+      this.parents[i] = undefined;
+      this.traceIds[i] = undefined;
+    }
+    this.count = 0;
+  }
+
+  /** Record `i` as a whole span (ids drawn). */
+  private span(i: number): HttpServerSpan {
+    const facts = this.facts[i]!;
+    const parent = this.parents[i];
+    const at = i * ID_DIGITS;
+    const digits = Buffer.from(this.digits.buffer, this.digits.byteOffset, this.digits.length);
+    const traceId = parent?.traceId ?? this.traceIds[i] ?? digits.toString('latin1', at, at + 32);
+    const spanId = digits.toString('latin1', at + 32, at + ID_DIGITS);
+    const name = facts.method === '_OTHER' ? 'HTTP' : facts.method;
+    const span = new HttpServerSpan(
+      name,
+      SpanKind.Server,
+      traceId,
+      spanId,
+      parent,
+      true,
+      ENCODING_ONLY,
+      this.times[2 * i],
+    );
+    span.method = facts.method;
+    facts.applyTo(span);
+    span.finish(facts.responseStatus, facts.route, this.times[2 * i + 1]);
+    return span;
+  }
+}
+
+function isZero(bytes: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (bytes[i] !== 0) return false;
+  return true;
+}

@@ -1,0 +1,232 @@
+// Server spans that nobody looked at while the request ran are kept as records and encoded at
+// export (server-span-records.ts). They must come out exactly as the spans made when the
+// request starts (the carried-context path), apart from their random ids and times.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Client } from '../../../src/client/client.js';
+import { App } from '../../../src/server/app.js';
+import type { Sampler } from '../../../src/telemetry/tracing/sampler.js';
+import {
+  activeSpan,
+  isActiveSpanCarried,
+  setActiveSpanCarried,
+} from '../../../src/telemetry/tracing/trace-context-storage.js';
+import { tracing } from '../../../src/telemetry/tracing/tracing-middleware.js';
+import { OtlpReceiver, validateExportTraceServiceRequest } from './otlp-receiver.js';
+
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const SPAN = '00f067aa0ba902b7';
+const SPAN2 = 'b7ad6b7169203331';
+
+type OtlpSpan = {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  traceState?: string;
+  name: string;
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: unknown[];
+  status: { code: number };
+};
+
+interface Call {
+  path: string;
+  method?: string;
+  headers?: Record<string, string>;
+}
+
+/** Requests whose spans differ in every recorded fact, with runs of alike ones in between. */
+const CALLS: Call[] = [
+  { path: '/a' },
+  { path: '/a' },
+  { path: '/a' },
+  { path: '/users/7?full=1' },
+  { path: '/users/8?full=1' },
+  { path: '/users/8?full=1', headers: { 'user-agent': 'probe/1' } },
+  { path: '/users/8?full=1', headers: { 'user-agent': 'probe/1' } },
+  { path: '/a', headers: { traceparent: `00-${TRACE}-${SPAN}-01`, tracestate: 'vendor=abc' } },
+  { path: '/a', headers: { traceparent: `00-${TRACE}-${SPAN2}-01`, tracestate: 'vendor=abc' } },
+  { path: '/a', headers: { traceparent: `00-${TRACE}-${SPAN}-01` } },
+  { path: '/a', headers: { traceparent: `00-${TRACE}-${SPAN}-00` } }, // not sampled: no span
+  { path: '/boom' },
+  { path: '/boom' },
+  { path: '/nowhere' },
+  { path: '/a', method: 'POST' },
+  { path: '/a' },
+];
+
+async function exportedSpans(carried: boolean): Promise<OtlpSpan[]> {
+  setActiveSpanCarried(carried);
+  const receiver = await OtlpReceiver.start();
+  const tracer = tracing({ exporter: { url: receiver.url, scheduleDelay: 60_000, maxBatchSize: 1000 } });
+  const app = new App().use(tracer);
+  app.get('/a', () => 'a');
+  app.post('/a', () => 'posted');
+  app.get('/users/:id', (req) => `user ${req.params.id}`);
+  app.get('/boom', () => {
+    throw new Error('boom');
+  });
+  const server = await app.listen({ port: 0 });
+  const client = new Client({ retry: false });
+  try {
+    for (const call of CALLS) {
+      const res = await client.request({
+        url: `http://127.0.0.1:${server.port}${call.path}`,
+        method: call.method ?? 'GET',
+        headers: { 'user-agent': 'avx-test', ...call.headers },
+      });
+      await res.dump();
+    }
+    assert.equal(isActiveSpanCarried(), carried, 'nothing read the active span');
+    await tracer.flush();
+    for (const r of receiver.received) validateExportTraceServiceRequest(r.body);
+    return receiver.spans() as unknown as OtlpSpan[];
+  } finally {
+    await client.close();
+    await server.close();
+    await tracer.close();
+    await receiver.close();
+    setActiveSpanCarried(true);
+  }
+}
+
+/**
+ * A span without what differs between two runs: random ids (of new traces), times, and the
+ * server's port.
+ */
+function comparable(span: OtlpSpan): Record<string, unknown> {
+  const { spanId: _s, startTimeUnixNano: _a, endTimeUnixNano: _b, traceId, attributes, ...rest } = span;
+  const stable = (attributes as { key: string; value: unknown }[]).map((a) =>
+    a.key === 'server.port' ? { key: a.key, value: 'port' } : a,
+  );
+  return { ...rest, attributes: stable, traceId: span.parentSpanId === undefined ? 'new' : traceId };
+}
+
+function attributeMap(span: OtlpSpan): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const a of span.attributes as { key: string; value: Record<string, unknown> }[]) {
+    out[a.key] = Object.values(a.value)[0];
+  }
+  return out;
+}
+
+test('deferred server spans encode exactly like spans made when the request starts', async () => {
+  const before = BigInt(Date.now()) * 1_000_000n;
+  const deferred = await exportedSpans(false);
+  const after = BigInt(Date.now()) * 1_000_000n;
+  const made = await exportedSpans(true);
+  assert.equal(deferred.length, CALLS.length - 1, 'every sampled request has a span');
+  assert.equal(made.length, deferred.length);
+  for (let i = 0; i < made.length; i++) {
+    assert.deepEqual(comparable(deferred[i]!), comparable(made[i]!), `span ${i} (${made[i]!.name})`);
+  }
+  // What each span must say, from the calls themselves (the two runs could share a mistake).
+  const sampled = CALLS.filter((c) => !c.headers?.traceparent?.endsWith('-00'));
+  for (let i = 0; i < sampled.length; i++) {
+    const call = sampled[i]!;
+    const [path, query] = call.path.split('?');
+    const span = deferred[i]!;
+    const attrs = attributeMap(span);
+    assert.equal(attrs['url.path'], path, `span ${i}`);
+    assert.equal(attrs['url.query'], query, `span ${i}`);
+    assert.equal(attrs['http.request.method'], call.method ?? 'GET', `span ${i}`);
+    assert.equal(attrs['user_agent.original'], call.headers?.['user-agent'] ?? 'avx-test', `span ${i}`);
+    const parent = call.headers?.traceparent;
+    assert.equal(span.parentSpanId, parent?.split('-')[2], `span ${i}`);
+    assert.equal(span.traceState, call.headers?.tracestate, `span ${i}`);
+  }
+  assert.equal(attributeMap(deferred[3]!)['http.route'], '/users/:id');
+  assert.equal(attributeMap(deferred[12]!)['http.route'], undefined, 'no route matched');
+  assert.equal(attributeMap(deferred[11]!)['http.response.status_code'], '500');
+  assert.equal(deferred[7]!.traceId, TRACE);
+  assert.equal(deferred[7]!.parentSpanId, SPAN);
+  assert.equal(deferred[7]!.traceState, 'vendor=abc');
+  assert.equal(deferred[11]!.status.code, 2, '5xx is an error');
+  // Ids are fresh lowercase hex, distinct per span and per new trace.
+  const spanIds = new Set(deferred.map((s) => s.spanId));
+  assert.equal(spanIds.size, deferred.length);
+  const roots = deferred.filter((s) => s.parentSpanId === undefined);
+  assert.equal(new Set(roots.map((s) => s.traceId)).size, roots.length);
+  for (const s of deferred) {
+    assert.match(s.traceId, /^[0-9a-f]{32}$/);
+    assert.match(s.spanId, /^[0-9a-f]{16}$/);
+    const start = BigInt(s.startTimeUnixNano);
+    const end = BigInt(s.endTimeUnixNano);
+    assert.ok(before <= start && start <= end && end <= after + 1_000_000n, `${start} ${end}`);
+  }
+});
+
+test('a deferred span is made when the handler asks for it, and that span is exported', async () => {
+  setActiveSpanCarried(false);
+  const receiver = await OtlpReceiver.start();
+  const tracer = tracing({ exporter: { url: receiver.url, scheduleDelay: 60_000 } });
+  const app = new App().use(tracer);
+  let seen: string | undefined;
+  app.get('/look', () => {
+    seen = activeSpan()?.spanId;
+    return 'looked';
+  });
+  const server = await app.listen({ port: 0 });
+  const client = new Client({ retry: false });
+  try {
+    const res = await client.get(`http://127.0.0.1:${server.port}/look`, {
+      headers: { traceparent: `00-${TRACE}-${SPAN}-01` },
+    });
+    assert.equal(await res.text(), 'looked');
+    assert.match(seen ?? '', /^[0-9a-f]{16}$/);
+    assert.ok(isActiveSpanCarried(), 'reading the span carries later ones');
+    await tracer.flush();
+    const spans = receiver.spans() as unknown as OtlpSpan[];
+    assert.equal(spans.length, 1);
+    assert.equal(spans[0]!.spanId, seen);
+    assert.equal(spans[0]!.traceId, TRACE);
+    assert.equal(spans[0]!.name, 'GET /look');
+  } finally {
+    await client.close();
+    await server.close();
+    await tracer.close();
+    await receiver.close();
+    setActiveSpanCarried(true);
+  }
+});
+
+test('deferred spans ask the sampler with their trace id and count against the queue bound', async () => {
+  setActiveSpanCarried(false);
+  const receiver = await OtlpReceiver.start();
+  const asked: string[] = [];
+  // Samples every other new trace, deciding from the trace id it is given.
+  const sampler: Sampler = {
+    shouldSample(_parent, traceId) {
+      asked.push(traceId);
+      return asked.length % 2 === 1;
+    },
+  };
+  const tracer = tracing({
+    sampler,
+    exporter: { url: receiver.url, scheduleDelay: 60_000, maxQueueSize: 3 },
+  });
+  const app = new App().use(tracer);
+  app.get('/', () => 'ok');
+  const server = await app.listen({ port: 0 });
+  const client = new Client({ retry: false });
+  try {
+    for (let i = 0; i < 8; i++) await (await client.get(`http://127.0.0.1:${server.port}/`)).dump();
+    assert.equal(asked.length, 8);
+    assert.equal(tracer.exporter!.queued, 3, 'four sampled, the queue holds three');
+    assert.equal(tracer.exporter!.droppedQueueFull, 1);
+    await tracer.flush();
+    const spans = receiver.spans() as unknown as OtlpSpan[];
+    assert.deepEqual(
+      spans.map((s) => s.traceId),
+      [asked[0], asked[2], asked[4]],
+    );
+  } finally {
+    await client.close();
+    await server.close();
+    await tracer.close();
+    await receiver.close();
+    setActiveSpanCarried(true);
+  }
+});
