@@ -207,13 +207,15 @@ export class OtlpHttpExporter implements SpanSink {
     const records = this.records;
     const recordCount = records.count;
     if (recordCount > 0) records.drawIds();
+    let view = new DataView(buf.buffer, buf.byteOffset, buf.length);
     for (let i = 0; i < recordCount; i++) {
       const first = count === 0 && i === 0;
       const from = first ? at : at + 1;
-      let end = records.encode(i, buf, from, SUFFIX.length);
+      let end = records.encode(i, buf, view, from, SUFFIX.length);
       while (end < 0) {
         buf = grow(buf, at, buf.length * 2);
-        end = records.encode(i, buf, from, SUFFIX.length);
+        view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+        end = records.encode(i, buf, view, from, SUFFIX.length);
       }
       if (!first) buf[at] = 0x2c; // ,
       at = end;

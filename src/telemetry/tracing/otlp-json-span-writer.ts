@@ -345,6 +345,9 @@ export interface SpanTemplate {
   readonly parentAt: number;
   readonly startAt: number;
   readonly endAt: number;
+  /** The whole seconds of the start and end times written. */
+  readonly startSeconds: number;
+  readonly endSeconds: number;
 }
 
 /** Offsets of the ids in every span's encoding (writeSpanJson's order). */
@@ -364,6 +367,8 @@ export function templateOf(span: Span, buf: Buffer, at: number, end: number): Sp
     parentAt: span.parentSpanId === undefined ? -1 : PARENT_ID_AT,
     startAt: writtenStartAt - at,
     endAt: writtenEndAt - at,
+    startSeconds: wholeSeconds(span.startTime),
+    endSeconds: wholeSeconds(span.endTime),
   };
 }
 
@@ -374,16 +379,18 @@ export function timesFitTemplate(startTime: number, endTime: number): boolean {
 
 /**
  * Copies `template` at `at` (room checked by the caller) and writes a span's ids and times
- * over its own: the trace id from `traceId` or, when undefined, as 32 digits of `digits` at
- * `digitsAt`; the span id as the 16 digits after those; the parent span id when the
- * template has one. Returns the offset after it.
+ * over its own: the trace id from `traceId` or, when undefined, as the 32 digits at `digitsAt`
+ * of `digits`; the span id as the 16 digits after those; the parent span id when the template
+ * has one. `view` is a DataView of `buf` and `digits` one of the digits: ids are copied four
+ * bytes at a time (a byte loop cost three times as much). Returns the offset after it.
  */
 export function stampTemplate(
   template: SpanTemplate,
   buf: Buffer,
+  view: DataView,
   at: number,
   traceId: string | undefined,
-  digits: Uint8Array,
+  digits: DataView,
   digitsAt: number,
   parentSpanId: string | undefined,
   startTime: number,
@@ -391,13 +398,37 @@ export function stampTemplate(
 ): number {
   const bytes = template.bytes;
   buf.set(bytes, at);
-  if (traceId === undefined) copyDigits(buf, at + TRACE_ID_AT, digits, digitsAt, 32);
+  if (traceId === undefined) copyWords(view, at + TRACE_ID_AT, digits, digitsAt, 8);
   else putAscii(buf, at + TRACE_ID_AT, traceId);
-  copyDigits(buf, at + SPAN_ID_AT, digits, digitsAt + 32, 16);
+  copyWords(view, at + SPAN_ID_AT, digits, digitsAt + 32, 4);
   if (template.parentAt >= 0) putAscii(buf, at + template.parentAt, parentSpanId!);
-  putUnixNanos(buf, at + template.startAt, startTime);
-  putUnixNanos(buf, at + template.endAt, endTime);
+  putTemplateNanos(buf, at + template.startAt, startTime, template.startSeconds);
+  putTemplateNanos(buf, at + template.endAt, endTime, template.endSeconds);
   return at + bytes.length;
+}
+
+/** Copies `words` four-byte words from `from` at `start` to `to` at `at`. */
+function copyWords(to: DataView, at: number, from: DataView, start: number, words: number): void {
+  for (let i = 0; i < words; i++) to.setUint32(at + 4 * i, from.getUint32(start + 4 * i));
+}
+
+/** The whole seconds {@link putUnixNanos} writes for `ms` (its rounding may carry into them). */
+function wholeSeconds(ms: number): number {
+  let whole = Math.floor(ms);
+  if (Math.round((ms - whole) * 1e6) >= 1e6) whole += 1;
+  return Math.floor(whole / 1000);
+}
+
+/**
+ * Writes a 19-digit nanosecond time over a template's, whose whole seconds were `seconds`:
+ * when they are the same (spans of the same second), only the last nine digits change.
+ */
+function putTemplateNanos(buf: Uint8Array, at: number, ms: number, seconds: number): void {
+  const whole = Math.floor(ms);
+  const fraction = Math.round((ms - whole) * 1e6);
+  const s = Math.floor(whole / 1000);
+  if (s === seconds && fraction < 1e6) putNineDigits(buf, at + 10, (whole - s * 1000) * 1e6 + fraction);
+  else putUnixNanos(buf, at, ms);
 }
 
 let serverTemplate: SpanTemplate | undefined;
@@ -439,8 +470,8 @@ export function appendSpanJson(span: Span, buf: Buffer, at: number, reserve: num
       copyDigits(buf, at + SPAN_ID_AT, digits, span.spanIdDigitsAt, 16);
     }
     if (template.parentAt >= 0) putAscii(buf, at + template.parentAt, span.parentSpanId!);
-    putUnixNanos(buf, at + template.startAt, span.startTime);
-    putUnixNanos(buf, at + template.endAt, span.endTime);
+    putTemplateNanos(buf, at + template.startAt, span.startTime, template.startSeconds);
+    putTemplateNanos(buf, at + template.endAt, span.endTime, template.endSeconds);
     return at + bytes.length;
   }
   if (at + spanJsonBound(span) + reserve > buf.length) return -1;

@@ -60,6 +60,7 @@ export class ServerSpanRecords {
   /** Random bytes, then their hex digits, of the ids of the batch being encoded. */
   private random = Buffer.alloc(0);
   private digits = new Uint8Array(0);
+  private digitsView = new DataView(this.digits.buffer);
   /** The encoding of the last record written in full, and what made it. */
   private template: SpanTemplate | undefined;
   private templateFacts: ServerSpanFacts | undefined;
@@ -98,6 +99,7 @@ export class ServerSpanRecords {
     if (this.random.length < n * ID_BYTES) {
       this.random = Buffer.allocUnsafe(Math.max(n, 64) * ID_BYTES);
       this.digits = new Uint8Array(this.random.length * 2);
+      this.digitsView = new DataView(this.digits.buffer);
     }
     const random = this.random;
     const digits = this.digits;
@@ -115,10 +117,11 @@ export class ServerSpanRecords {
   }
 
   /**
-   * Appends record `i`'s OTLP JSON at `at`, leaving `reserve` bytes of `buf` after it; returns
-   * the offset after it, or -1 when `buf` is too small. Call {@link drawIds} first.
+   * Appends record `i`'s OTLP JSON at `at`, leaving `reserve` bytes of `buf` (whose DataView
+   * is `view`) after it; returns the offset after it, or -1 when `buf` is too small. Call
+   * {@link drawIds} first.
    */
-  encode(i: number, buf: Buffer, at: number, reserve: number): number {
+  encode(i: number, buf: Buffer, view: DataView, at: number, reserve: number): number {
     const facts = this.facts[i]!;
     const parent = this.parents[i];
     const startTime = this.times[2 * i]!;
@@ -133,14 +136,17 @@ export class ServerSpanRecords {
     ) {
       if (at + template.bytes.length + reserve > buf.length) return -1;
       const traceId = parent?.traceId ?? this.traceIds[i];
+      const digitsAt = i * ID_DIGITS;
+      const parentId = parent?.spanId;
       return stampTemplate(
         template,
         buf,
+        view,
         at,
         traceId,
-        this.digits,
-        i * ID_DIGITS,
-        parent?.spanId,
+        this.digitsView,
+        digitsAt,
+        parentId,
         startTime,
         endTime,
       );

@@ -196,9 +196,12 @@ test('copied span encodings carry each span its own ids and times, and any other
     parent?: boolean;
     extra?: boolean;
     name?: string;
+    /** Times, ms since the epoch (default: now). */
+    start?: number;
+    end?: number;
   };
   const server = (v: Variation): Span => {
-    const span = tracer.startHttpServerSpan('GET', v.parent ? caller() : undefined);
+    const span = tracer.startHttpServerSpan('GET', v.parent ? caller() : undefined, v.start);
     span.path = v.path ?? '/';
     span.scheme = 'http';
     span.protocolVersion = '1.1';
@@ -206,9 +209,13 @@ test('copied span encodings carry each span its own ids and times, and any other
     span.serverPort = 8080;
     span.clientAddress = '127.0.0.1';
     if (v.extra) span.setAttribute('app.user', 'ann');
-    span.finish(v.status ?? 200, v.route ?? '/');
+    span.finish(v.status ?? 200, v.route ?? '/', v.end);
     return span;
   };
+  // Copies keep the whole seconds of their template when a span falls in the same second:
+  // spans of other seconds, times at a second's edges, and a template written in full whose
+  // end is in a later second than its start.
+  const second = 1_764_000_000_000;
   const client = (v: Variation): Span => {
     const span = tracer.startSpan(v.name ?? 'GET', SpanKind.Client, v.parent ? caller() : undefined);
     span
@@ -236,10 +243,17 @@ test('copied span encodings carry each span its own ids and times, and any other
     client({ parent: true }),
     client({ name: 'POST', parent: true }),
     client({ path: '/b', parent: true }),
+    server({ start: second + 10, end: second + 20.5 }),
+    server({ start: second + 30, end: second + 1020 }),
+    server({ start: second + 1500, end: second + 3999.9999999 }),
+    server({ start: second + 3999.99999999, end: second + 4000.0000001 }),
+    server({ start: second + 4000.25, end: second + 4000.75 }),
+    server({ path: '/c', start: second + 1500, end: second + 3999.9999999 }),
+    server({ path: '/c', start: second + 1600, end: second + 3500 }),
   ];
   // One batch buffer reused throughout, as the exporter does, and a fresh generic encoding of
   // each span to compare with.
-  const batch = Buffer.alloc(16384);
+  const batch = Buffer.alloc(65536);
   const fresh = Buffer.alloc(16384);
   let at = 0;
   for (const span of sequence) {
