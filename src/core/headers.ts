@@ -384,6 +384,20 @@ export class Headers {
     return result;
   }
 
+  /**
+   * {@link get} for a name already in lowercase (`'user-agent'`), without normalizing it first:
+   * for lookups on every request, such as the server's own instruments.
+   */
+  getLowercase(key: string): string | undefined {
+    const keys = this.#keys;
+    const values = this.#values;
+    let result: string | undefined;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i] === key) result = result === undefined ? values[i]! : `${result}, ${values[i]!}`;
+    }
+    return result;
+  }
+
   /** The values of every line named `name`, in order; empty when there is none. */
   getAll(name: string): string[] {
     const key = keyForLookup(name);

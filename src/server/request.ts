@@ -105,7 +105,7 @@ export class Request {
 
   /** The host the request is for: `Host` (RFC 9110 §7.2) or `:authority`. */
   get host(): string {
-    return this.headers.get('host') ?? this.authority ?? '';
+    return this.headers.getLowercase('host') ?? this.authority ?? '';
   }
 
   /** The full URL, built from the scheme, the host and the target. */

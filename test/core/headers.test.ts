@@ -32,6 +32,20 @@ test('lookups ignore case, for common and uncommon names', () => {
   assert.equal(h.has('content-length'), false);
 });
 
+test('getLowercase finds what get finds for a lowercase name, from any spelling stored', () => {
+  const h = new Headers();
+  h.append('User-Agent', 'a');
+  h.append('X-Custom-Thing', 'one');
+  h.append('x-custom-THING', 'two');
+  const parsed = Headers.fromFlat(['HOST', 'example.com', 'Traceparent', 'tp'], { trusted: true });
+  assert.equal(h.getLowercase('user-agent'), 'a');
+  assert.equal(h.getLowercase('x-custom-thing'), 'one, two');
+  assert.equal(h.getLowercase('x-custom-thing'), h.get('X-Custom-Thing'));
+  assert.equal(h.getLowercase('host'), undefined);
+  assert.equal(parsed.getLowercase('host'), 'example.com');
+  assert.equal(parsed.getLowercase('traceparent'), 'tp');
+});
+
 test('names keep their spelling; order and duplicates are kept; size counts field lines', () => {
   const h = new Headers();
   h.append('Host', 'example.com');

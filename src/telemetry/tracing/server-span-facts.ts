@@ -77,7 +77,7 @@ export class ServerSpanFactsReader {
   read(req: Request, route: string | undefined, status: number): ServerSpanFacts {
     const host = req.host;
     if (host !== this.lastHost) this.parseHost(host);
-    const userAgent = req.headers.get('user-agent');
+    const userAgent = req.headers.getLowercase('user-agent');
     const f = this.last;
     if (
       f !== undefined &&

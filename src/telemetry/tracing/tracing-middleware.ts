@@ -208,6 +208,6 @@ const DEFERRED = Symbol('avx.tracing.deferred');
 
 /** The caller's context (`traceparent`, `tracestate`), or undefined for a new trace. */
 function incomingContext(req: Request): SpanContext | undefined {
-  const traceparent = req.headers.get('traceparent');
+  const traceparent = req.headers.getLowercase('traceparent');
   return traceparent === undefined ? undefined : parseTraceparent(traceparent, req.headers.get('tracestate'));
 }
