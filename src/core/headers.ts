@@ -374,14 +374,7 @@ export class Headers {
    */
   get(name: string): string | undefined {
     const key = keyForLookup(name);
-    if (key === undefined) return undefined;
-    const keys = this.#keys;
-    const values = this.#values;
-    let result: string | undefined;
-    for (let i = 0; i < keys.length; i++) {
-      if (keys[i] === key) result = result === undefined ? values[i]! : `${result}, ${values[i]!}`;
-    }
-    return result;
+    return key === undefined ? undefined : this.getLowercase(key);
   }
 
   /**
