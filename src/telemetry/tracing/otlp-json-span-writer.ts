@@ -345,9 +345,12 @@ export interface SpanTemplate {
   readonly parentAt: number;
   readonly startAt: number;
   readonly endAt: number;
-  /** The whole seconds of the start and end times written. */
-  readonly startSeconds: number;
-  readonly endSeconds: number;
+  /**
+   * The whole seconds in the start and end time digits of {@link bytes}, which follow the
+   * spans copied from it (see `putTemplateTimes`).
+   */
+  startSeconds: number;
+  endSeconds: number;
 }
 
 /** Offsets of the ids in every span's encoding (writeSpanJson's order). */
@@ -402,8 +405,7 @@ export function stampTemplate(
   else putAscii(buf, at + TRACE_ID_AT, traceId);
   copyWords(view, at + SPAN_ID_AT, digits, digitsAt + 32, 4);
   if (template.parentAt >= 0) putAscii(buf, at + template.parentAt, parentSpanId!);
-  putTemplateNanos(buf, at + template.startAt, startTime, template.startSeconds);
-  putTemplateNanos(buf, at + template.endAt, endTime, template.endSeconds);
+  putTemplateTimes(template, buf, at, startTime, endTime);
   return at + bytes.length;
 }
 
@@ -420,15 +422,43 @@ function wholeSeconds(ms: number): number {
 }
 
 /**
- * Writes a 19-digit nanosecond time over a template's, whose whole seconds were `seconds`:
- * when they are the same (spans of the same second), only the last nine digits change.
+ * Writes a span's start and end times over those of `template`, copied at `at`. Within the
+ * second of the template's digits only the last nine digits change; a time in another second
+ * is written whole, and its second's digits go into the template for the spans after it.
  */
-function putTemplateNanos(buf: Uint8Array, at: number, ms: number, seconds: number): void {
+function putTemplateTimes(
+  template: SpanTemplate,
+  buf: Buffer,
+  at: number,
+  startTime: number,
+  endTime: number,
+): void {
+  const startSeconds = putTemplateNanos(buf, at + template.startAt, startTime, template.startSeconds);
+  if (startSeconds !== template.startSeconds) {
+    template.bytes.set(buf.subarray(at + template.startAt, at + template.startAt + 10), template.startAt);
+    template.startSeconds = startSeconds;
+  }
+  const endSeconds = putTemplateNanos(buf, at + template.endAt, endTime, template.endSeconds);
+  if (endSeconds !== template.endSeconds) {
+    template.bytes.set(buf.subarray(at + template.endAt, at + template.endAt + 10), template.endAt);
+    template.endSeconds = endSeconds;
+  }
+}
+
+/**
+ * Writes a 19-digit nanosecond time over a template's whose whole seconds were `seconds`
+ * (only the last nine digits when they are the same); returns the whole seconds written.
+ */
+function putTemplateNanos(buf: Uint8Array, at: number, ms: number, seconds: number): number {
   const whole = Math.floor(ms);
   const fraction = Math.round((ms - whole) * 1e6);
   const s = Math.floor(whole / 1000);
-  if (s === seconds && fraction < 1e6) putNineDigits(buf, at + 10, (whole - s * 1000) * 1e6 + fraction);
-  else putUnixNanos(buf, at, ms);
+  if (s === seconds && fraction < 1e6) {
+    putNineDigits(buf, at + 10, (whole - s * 1000) * 1e6 + fraction);
+    return s;
+  }
+  putUnixNanos(buf, at, ms);
+  return wholeSeconds(ms);
 }
 
 let serverTemplate: SpanTemplate | undefined;
@@ -470,8 +500,7 @@ export function appendSpanJson(span: Span, buf: Buffer, at: number, reserve: num
       copyDigits(buf, at + SPAN_ID_AT, digits, span.spanIdDigitsAt, 16);
     }
     if (template.parentAt >= 0) putAscii(buf, at + template.parentAt, span.parentSpanId!);
-    putTemplateNanos(buf, at + template.startAt, span.startTime, template.startSeconds);
-    putTemplateNanos(buf, at + template.endAt, span.endTime, template.endSeconds);
+    putTemplateTimes(template, buf, at, span.startTime, span.endTime);
     return at + bytes.length;
   }
   if (at + spanJsonBound(span) + reserve > buf.length) return -1;
