@@ -86,6 +86,52 @@ test('server requests are counted by method, route template and status class', a
   }
 });
 
+test('requests alternating route and status class land in their own series; an unread body counts its declared length', async () => {
+  const instrument = metrics();
+  const app = new App().use(instrument);
+  let fail = false;
+  app.get('/flip', () => {
+    if (fail) throw new HttpError(503, 'down');
+    return 'up';
+  });
+  app.get('/other', () => 'other');
+  app.post('/ignore', () => 'ignored'); // never reads its body
+  const server = await app.listen({ port: 0 });
+  const client = new Client({ retry: false });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    // The one-entry series cache must follow every change: status class, route, method.
+    const plan: [string, boolean][] = [
+      ['/flip', false],
+      ['/flip', true],
+      ['/flip', true],
+      ['/other', false],
+      ['/flip', false],
+      ['/flip', true],
+      ['/other', false],
+    ];
+    for (const [path, failing] of plan) {
+      fail = failing;
+      await (await client.get(base + path)).dump();
+    }
+    await (await client.post(`${base}/ignore`, { body: 'x'.repeat(100) })).dump();
+    await (await client.get(`${base}/flip`)).dump();
+    const snap = instrument.registry.snapshot();
+    const count = (labels: Record<string, string>) => seriesValue(snap, 'http_server_requests_total', labels);
+    assert.equal(count({ method: 'GET', route: '/flip', status_class: '2xx' }), 3);
+    assert.equal(count({ method: 'GET', route: '/flip', status_class: '5xx' }), 3);
+    assert.equal(count({ method: 'GET', route: '/other', status_class: '2xx' }), 2);
+    assert.equal(count({ method: 'POST', route: '/ignore', status_class: '2xx' }), 1);
+    const sizes = snap.metrics.find((m) => m.name === 'http_server_request_size_bytes')!;
+    assert.equal(sizes.series.find((s) => s.labels.route === '/ignore')?.sum, 100);
+    assert.equal(sizes.series.find((s) => s.labels.route === '/flip')?.sum, 0);
+  } finally {
+    await client.close();
+    await server.close();
+    instrument.close();
+  }
+});
+
 test('/metrics negotiates Prometheus text 0.0.4, OpenMetrics and JSON; other apps are not counted', async () => {
   const { app, instrument } = demoApp();
   const other = new App().get('/hello', () => 'other');
