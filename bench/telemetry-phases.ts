@@ -7,8 +7,8 @@
  * Why besides bench/telemetry: on this shared machine the speed drifts by a third from minute
  * to minute, so two server processes measured one after the other differ by more than the
  * cost being measured. Phases of a fifth of a second see the same machine. It understates the
- * cost a little: what B leaves behind (process-wide diagnostics subscribers, garbage, CPU cache
- * contents) is also present during A. bench/telemetry stays the reference for the target;
+ * cost a little: what B leaves behind (its instruments' finish observers, which ignore the
+ * plain app's requests; garbage, CPU cache contents) is also present during A. bench/telemetry stays the reference for the target;
  * this one is for telling whether a change helped.
  *
  *   node dist/bench/telemetry-phases.js   (env: DURATION=15 PHASE=200 CONNECTIONS=50
@@ -46,12 +46,14 @@ async function serve(port: number, sinkUrl: string): Promise<void> {
   instrumented.get('/', () => 'hello world');
   let inB = false;
   let count = 0;
-  const dispatchPlain = plain.dispatch.bind(plain);
-  plain.dispatch = (req) => {
+  // The instrumented app listens, so that its connections report finished responses to its
+  // instruments; in A phases it hands the requests to the plain app.
+  const dispatchInstrumented = instrumented.dispatch.bind(instrumented);
+  instrumented.dispatch = (req) => {
     count++;
-    return inB ? instrumented.dispatch(req) : dispatchPlain(req);
+    return inB ? dispatchInstrumented(req) : plain.dispatch(req);
   };
-  await plain.listen({ port, host: '127.0.0.1', keepAliveTimeout: 120_000, headersTimeout: 120_000 });
+  await instrumented.listen({ port, host: '127.0.0.1', keepAliveTimeout: 120_000, headersTimeout: 120_000 });
   const totals: Record<'A' | 'B', PhaseTotals> = {
     A: { requests: 0, ms: 0, cpuMicros: 0 },
     B: { requests: 0, ms: 0, cpuMicros: 0 },

@@ -14,7 +14,15 @@ import { Headers } from '../core/headers.js';
 import { IncomingBody } from '../core/incoming-body.js';
 import { type WebSocketHandler, WebSocketRoutes, type WebSocketServerOptions } from '../ws/ws-server.js';
 import type { ExtendedConnectHandler } from './extended-connect.js';
-import type { ErrorHandler, Handler, Middleware, Next, ObservingMiddleware, Proceed } from './handler.js';
+import type {
+  ErrorHandler,
+  Handler,
+  Middleware,
+  Next,
+  ObservingMiddleware,
+  Proceed,
+  ResponseFinishObserver,
+} from './handler.js';
 import { HttpError } from './http-error.js';
 import { Request } from './request.js';
 import { type HandlerResult, Response, toResponse } from './response.js';
@@ -45,6 +53,8 @@ export class App {
 
   private readonly router: Router<Handler>;
   private readonly middleware: Middleware[] = [];
+  /** Middleware told of each finished response ({@link ResponseFinishObserver}). */
+  private readonly finishObservers: ResponseFinishObserver[] = [];
   /** `proceed` functions of observing layers, by the index they run from. */
   private readonly proceeds: Proceed[] = [];
   private errorHandler: ErrorHandler | undefined;
@@ -161,7 +171,31 @@ export class App {
   /** Adds middleware; it runs for every request, in the order added. */
   use(middleware: Middleware): this {
     this.middleware.push(middleware);
+    const observer = middleware as Middleware & Partial<ResponseFinishObserver>;
+    if (typeof observer.onResponseFinish === 'function')
+      this.finishObservers.push(observer as ResponseFinishObserver);
     return this;
+  }
+
+  /** True when some middleware observes finished responses: drivers then call {@link responseFinished}. */
+  get observesFinish(): boolean {
+    return this.finishObservers.length > 0;
+  }
+
+  /**
+   * Tells the {@link ResponseFinishObserver} middleware that the response to `req` is done
+   * (called by the drivers).
+   */
+  responseFinished(req: Request, status: number, bytes: number): void {
+    const observers = this.finishObservers;
+    for (let i = 0; i < observers.length; i++) {
+      try {
+        observers[i]!.onResponseFinish(req, status, bytes);
+      } catch (err) {
+        // Like a diagnostics_channel subscriber's error: uncaught, but not in the driver's path.
+        process.nextTick(rethrow, err);
+      }
+    }
   }
 
   /** Sets the error handler (default: status from `HttpError`/`status`, else 500). */
@@ -427,4 +461,8 @@ async function toWebResponse(res: Response): Promise<globalThis.Response> {
     statusText: res.statusText,
     headers,
   });
+}
+
+function rethrow(err: unknown): never {
+  throw err;
 }

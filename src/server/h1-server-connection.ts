@@ -423,6 +423,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     if (responseFinishChannel.hasSubscribers) {
       responseFinishChannel.publish({ request: ex.req, status: ex.status, bytes: ex.bytes });
     }
+    if (this.app.observesFinish) this.app.responseFinished(ex.req, ex.status, ex.bytes);
     if (this.queue.length <= this.config.maxPipelinedRequests) this.unpause(PAUSE_PIPELINE);
     if (this.receiving === ex) {
       // Answered before its body arrived in full: drop the rest, keep framing.

@@ -37,5 +37,18 @@ export interface ObservingMiddleware extends Middleware {
   observe(req: Request, proceed: Proceed): HandlerResult | Promise<HandlerResult>;
 }
 
+/**
+ * Middleware told when the response to each request of its app has been sent in full, or
+ * abandoned (the metrics and tracing instruments). The server's connections call it directly,
+ * in the order `app.use` added them: cheaper per request than the `avx:server:response:finish`
+ * channel (see server-diagnostics.ts), which needs a message object and a publish, and only
+ * for this app's requests. It must not throw; an exception is rethrown asynchronously, as an
+ * uncaught exception, like a diagnostics_channel subscriber's.
+ */
+export interface ResponseFinishObserver {
+  /** `status` was sent with `bytes` of body (-1 when unknown). */
+  onResponseFinish(req: Request, status: number, bytes: number): void;
+}
+
 /** Turns an exception into a response. */
 export type ErrorHandler = (error: unknown, req: Request) => HandlerResult | Promise<HandlerResult>;

@@ -11,7 +11,7 @@
  * The middleware itself allocates nothing per request: it notes the start time on the request
  * and returns `next()`; the sample is recorded when the server publishes the response's end.
  */
-import type { Next, ObservingMiddleware, Proceed } from '../../server/handler.js';
+import type { Next, ObservingMiddleware, Proceed, ResponseFinishObserver } from '../../server/handler.js';
 import type { Request } from '../../server/request.js';
 import { Response } from '../../server/response.js';
 import { ClientMetrics, type ClientMetricsOptions, type PoolStatsSource } from './client-metrics.js';
@@ -41,7 +41,7 @@ export interface MetricsOptions {
 }
 
 /** The middleware {@link metrics} returns, with its instruments. */
-export interface MetricsMiddleware extends ObservingMiddleware {
+export interface MetricsMiddleware extends ObservingMiddleware, ResponseFinishObserver {
   readonly registry: MetricsRegistry;
   readonly server: ServerMetrics | undefined;
   readonly client: ClientMetrics | undefined;
@@ -83,8 +83,12 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
   const middleware = (req: Request, next: Next): Response | Promise<Response> => answer(req) ?? next();
   // The app's fast form (ObservingMiddleware): no `next` promise per request.
   const observe = (req: Request, proceed: Proceed) => answer(req) ?? proceed(req);
+  const onResponseFinish = (req: Request, status: number, bytes: number): void => {
+    server?.record(req, status, bytes);
+  };
   return Object.assign(middleware, {
     observe,
+    onResponseFinish,
     registry,
     server,
     client,

@@ -1,6 +1,7 @@
 /**
  * The built-in server instruments, fed by the server's `node:diagnostics_channel` events
- * (src/server/server-diagnostics.ts):
+ * (src/server/server-diagnostics.ts) for connections and streams, and by the app's connections
+ * for finished responses (`ResponseFinishObserver`, through the `metrics()` middleware):
  * - `http_server_requests_total{method,route,status_class}` (counter)
  * - `http_server_request_duration_seconds{method,route,status_class}` (histogram)
  * - `http_server_request_size_bytes{method,route}`, `http_server_response_size_bytes{method,route}`
@@ -59,12 +60,6 @@ class RouteSeries {
   ) {}
 }
 
-interface FinishMessage {
-  request: Request;
-  status: number;
-  bytes: number;
-}
-
 interface ConnectionMessage {
   protocol: string;
 }
@@ -90,7 +85,6 @@ export class ServerMetrics {
   private lastClass = -1;
   private lastSeries: RouteSeries | undefined = undefined;
   private lastStatusSeries: StatusSeries | undefined = undefined;
-  private readonly onFinish = (message: unknown) => this.record(message as FinishMessage);
   private readonly onOpen = (message: unknown) =>
     this.activeConnections.child((message as ConnectionMessage).protocol).inc();
   private readonly onClose = (message: unknown) =>
@@ -162,14 +156,12 @@ export class ServerMetrics {
     });
     subscribe('avx:server:stream:open', this.onStreamOpen);
     subscribe('avx:server:stream:close', this.onStreamClose);
-    subscribe('avx:server:response:finish', this.onFinish);
     subscribe('avx:server:connection:open', this.onOpen);
     subscribe('avx:server:connection:close', this.onClose);
   }
 
   /** Stops listening to the server's events. */
   close(): void {
-    unsubscribe('avx:server:response:finish', this.onFinish);
     unsubscribe('avx:server:connection:open', this.onOpen);
     unsubscribe('avx:server:connection:close', this.onClose);
     unsubscribe('avx:server:stream:open', this.onStreamOpen);
@@ -211,14 +203,15 @@ export class ServerMetrics {
     return made;
   }
 
-  /** Records one finished request (a `avx:server:response:finish` message). */
-  record(message: FinishMessage): void {
-    const req = message.request;
+  /**
+   * Records one finished request: its status and body bytes sent (-1 unknown). The
+   * `metrics()` middleware calls it when the app's connection reports the response done.
+   */
+  record(req: Request, status: number, bytes: number): void {
     const start = (req.locals as Record<symbol, unknown>)[this.startKey];
     if (typeof start !== 'number') return;
     const seconds = (requestEndTime(req) - start) / 1000;
     const route = req.route ?? UNMATCHED_ROUTE;
-    const status = message.status;
     const c = status >= 100 && status < 600 ? (status / 100) | 0 : 0;
     let byStatus: StatusSeries;
     let series: RouteSeries;
@@ -242,6 +235,6 @@ export class ServerMetrics {
     let received = body.receivedBytes;
     if (received === 0 && body.declaredLength > 0) received = body.declaredLength;
     series.requestSize.observe(received);
-    if (message.bytes >= 0) series.responseSize.observe(message.bytes);
+    if (bytes >= 0) series.responseSize.observe(bytes);
   }
 }

@@ -3,16 +3,15 @@
  * context from `traceparent` / `tracestate` (W3C Trace Context §3.2, §3.3; an invalid one starts
  * a new trace), starts a SERVER span (sampled per the head sampler), and runs the rest of the
  * middleware chain and the handler inside it (AsyncLocalStorage), so that client requests made
- * while handling become its children. The span ends when the server publishes the end of the
- * response (`avx:server:response:finish`), with the OpenTelemetry HTTP semantic-convention
+ * while handling become its children. The span ends when the app's connection reports the end
+ * of the response (`onResponseFinish`), with the OpenTelemetry HTTP semantic-convention
  * attributes (see http-span-attributes.ts) and `error.type` for 5xx responses. Ended, sampled
  * spans are exported in OTLP/HTTP JSON ({@link OtlpHttpExporter}).
  *
  * It installs its tracer as the process default, which clients created with `tracing: true`
  * use to record their spans.
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { Next, ObservingMiddleware, Proceed } from '../../server/handler.js';
+import type { Next, ObservingMiddleware, Proceed, ResponseFinishObserver } from '../../server/handler.js';
 import type { Request } from '../../server/request.js';
 import type { Response } from '../../server/response.js';
 import { methodLabel } from '../http-label-values.js';
@@ -62,7 +61,7 @@ export interface TracingOptions {
 }
 
 /** The middleware {@link tracing} returns, with its tracer and exporter. */
-export interface TracingMiddleware extends ObservingMiddleware {
+export interface TracingMiddleware extends ObservingMiddleware, ResponseFinishObserver {
   readonly tracer: Tracer;
   /** The OTLP exporter, when the sink is one. */
   readonly exporter: OtlpHttpExporter | undefined;
@@ -70,11 +69,6 @@ export interface TracingMiddleware extends ObservingMiddleware {
   flush(): Promise<void>;
   /** Stops tracing new requests, flushes and stops the exporter. */
   close(): Promise<void>;
-}
-
-interface FinishMessage {
-  request: Request;
-  status: number;
 }
 
 /** Traces an app's requests (see the file comment). */
@@ -120,8 +114,8 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   const everyRoot = options.sampler === undefined && (options.sampleRatio ?? 1) >= 1;
 
   /** Ends the span of `req` (made or deferred) as its response finishes. */
-  const onFinish = (message: unknown): void => {
-    const { request, status } = message as FinishMessage;
+  const onResponseFinish = (request: Request, status: number): void => {
+    if (closed) return;
     const marked = (request.locals as Record<symbol, unknown>)[spanKey];
     if (marked === undefined) return;
     if (marked === DEFERRED) {
@@ -131,7 +125,7 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
     const span = marked as HttpServerSpan;
     if (span.recording) span.finish(status, request.route, timeOrigin + requestEndTime(request));
   };
-  subscribe('avx:server:response:finish', onFinish);
+  let closed = false;
 
   /** Queues the deferred span of a finished request, when sampled, as a record. */
   const record = (req: Request, status: number): void => {
@@ -189,13 +183,14 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
 
   return Object.assign(middleware, {
     observe,
+    onResponseFinish,
     tracer,
     exporter,
     flush: async () => {
       await exporter?.flush();
     },
     close: async () => {
-      unsubscribe('avx:server:response:finish', onFinish);
+      closed = true;
       await exporter?.shutdown();
     },
   });
