@@ -142,6 +142,7 @@ export type {
   Next,
   ObservingMiddleware,
   Proceed,
+  ResponseFinishObserver,
 } from './server/handler.js';
 export { HttpError } from './server/http-error.js';
 export {
