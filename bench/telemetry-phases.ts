@@ -8,16 +8,26 @@
  * to minute, so two server processes measured one after the other differ by more than the
  * cost being measured. Phases of a fifth of a second see the same machine. It understates the
  * cost a little: what B leaves behind (its instruments' finish observers, which ignore the
- * plain app's requests; garbage, CPU cache contents) is also present during A. bench/telemetry stays the reference for the target;
- * this one is for telling whether a change helped.
+ * plain app's requests; garbage, CPU cache contents) is also present during A.
+ * bench/telemetry stays the reference for the target; this one is for telling whether a
+ * change helped.
+ *
+ * Calibration: `FEATURES=burn` makes B a middleware that only spins the CPU for BURN_NS
+ * nanoseconds (default 1000, timed before the load starts). What the bench reports for it
+ * shows how a known cost reads on the machine at hand: on the shared 2-vCPU VM of the
+ * 2026-11 sessions, 1 µs read as +0.7 to +1.1 µs per request (B / A 0.95-0.97), so a pure
+ * CPU cost is measured faithfully.
  *
  *   node dist/bench/telemetry-phases.js   (env: DURATION=15 PHASE=200 CONNECTIONS=50
- *                                          FEATURES=metrics,tracing; tracing alone: FEATURES=tracing)
+ *                                          FEATURES=metrics,tracing; tracing alone: FEATURES=tracing;
+ *                                          calibration: FEATURES=burn BURN_NS=1000)
  *
  * Server on core 0; wrk and the sink on core 1.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { Middleware, ObservingMiddleware, Proceed } from '../src/server/handler.js';
+import type { Request } from '../src/server/request.js';
 
 const DURATION = Number(process.env.DURATION ?? 15);
 const PHASE = Number(process.env.PHASE ?? 200);
@@ -42,6 +52,7 @@ async function serve(port: number, sinkUrl: string): Promise<void> {
     const { tracing } = await import('../src/telemetry/tracing/tracing-middleware.js');
     instrumented.use(tracing({ exporter: { url: sinkUrl }, sampleRatio: 1 }));
   }
+  if (FEATURES.includes('burn')) instrumented.use(burner(Number(process.env.BURN_NS ?? 1000)));
   plain.get('/', () => 'hello world');
   instrumented.get('/', () => 'hello world');
   let inB = false;
@@ -87,6 +98,30 @@ async function serve(port: number, sinkUrl: string): Promise<void> {
     });
   });
   process.send!('ready');
+}
+
+/** An observing middleware that spins the CPU for about `ns` nanoseconds per request. */
+function burner(ns: number): ObservingMiddleware {
+  let sink = 0;
+  const spin = (n: number): void => {
+    let x = 0;
+    for (let i = 0; i < n; i++) x = (x * 31 + i) | 0;
+    sink ^= x;
+  };
+  // Warm the loop into optimized code, then time it.
+  for (let i = 0; i < 20; i++) spin(1e5);
+  const started = process.hrtime.bigint();
+  spin(1e7);
+  const perIteration = Number(process.hrtime.bigint() - started) / 1e7;
+  const iterations = Math.max(1, Math.round(ns / perIteration));
+  console.error(`burn: ${iterations} iterations of ${perIteration.toFixed(3)} ns (${sink & 1})`);
+  const middleware: Middleware = (_req, next) => next();
+  return Object.assign(middleware, {
+    observe: (req: Request, proceed: Proceed) => {
+      spin(iterations);
+      return proceed(req);
+    },
+  });
 }
 
 function run(file: string, args: string[], core: number, ipc: boolean): ChildProcess {
