@@ -15,8 +15,8 @@
  * Calibration: `FEATURES=burn` makes B a middleware that only spins the CPU for BURN_NS
  * nanoseconds (default 1000, timed before the load starts). What the bench reports for it
  * shows how a known cost reads on the machine at hand: on the shared 2-vCPU VM of the
- * 2026-11 sessions, 1 µs read as +0.7 to +1.1 µs per request (B / A 0.95-0.97), so a pure
- * CPU cost is measured faithfully.
+ * 2026-11 sessions, 1 µs read as +0.7 to +1.1 µs per request (B / A 0.95-0.97) in three runs
+ * of four (the fourth read +0.16 µs), so a pure CPU cost is measured about right.
  *
  *   node dist/bench/telemetry-phases.js   (env: DURATION=15 PHASE=200 CONNECTIONS=50
  *                                          FEATURES=metrics,tracing; tracing alone: FEATURES=tracing;

@@ -220,8 +220,9 @@ export class ServerMetrics {
       series = this.lastSeries!;
       byStatus = this.lastStatusSeries!;
     } else {
-      series = this.routeSeries(methodLabel(req.method), route);
-      byStatus = series.byClass[c] ?? this.statusSeries(series, methodLabel(req.method), route, status, c);
+      const method = methodLabel(req.method);
+      series = this.routeSeries(method, route);
+      byStatus = series.byClass[c] ?? this.statusSeries(series, method, route, status, c);
       this.lastMethod = req.method;
       this.lastRoute = route;
       this.lastClass = c;

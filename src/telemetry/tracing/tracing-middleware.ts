@@ -113,6 +113,8 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   // The default sampler records every new trace: no trace id is needed to decide.
   const everyRoot = options.sampler === undefined && (options.sampleRatio ?? 1) >= 1;
 
+  let closed = false;
+
   /** Ends the span of `req` (made or deferred) as its response finishes. */
   const onResponseFinish = (request: Request, status: number): void => {
     if (closed) return;
@@ -125,7 +127,6 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
     const span = marked as HttpServerSpan;
     if (span.recording) span.finish(status, request.route, timeOrigin + requestEndTime(request));
   };
-  let closed = false;
 
   /** Queues the deferred span of a finished request, when sampled, as a record. */
   const record = (req: Request, status: number): void => {
@@ -135,9 +136,8 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
       traceId ??= newTraceId();
       if (!sampler.shouldSample(parent, traceId)) return;
     }
-    const route = req.route;
     exporter!.addServerSpan(
-      factsAtEnd.read(req, route, status),
+      factsAtEnd.read(req, req.route, status),
       parent,
       traceId,
       timeOrigin + requestStartTime(req),
@@ -163,23 +163,18 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
     },
   };
 
-  const middleware = (req: Request, next: Next): Promise<Response> | Response => {
+  /** Runs `fn(arg)`, the rest of the chain, with the span of `req` active, deferred or made. */
+  const enter = <A, R>(req: Request, fn: (arg: A) => R, arg: A): R => {
     if (exporter !== undefined && !isActiveSpanCarried()) {
       requestStartTime(req);
       (req.locals as Record<symbol, unknown>)[spanKey] = DEFERRED;
-      return runWithDeferredSpan(deferred, req, callNext, next);
+      return runWithDeferredSpan(deferred, req, fn, arg);
     }
-    return runWithActiveSpan(begin(req), callNext, next);
+    return runWithActiveSpan(begin(req), fn, arg);
   };
-  // The app's fast form (ObservingMiddleware): the rest of the chain runs with the span active.
-  const observe = (req: Request, proceed: Proceed) => {
-    if (exporter !== undefined && !isActiveSpanCarried()) {
-      requestStartTime(req);
-      (req.locals as Record<symbol, unknown>)[spanKey] = DEFERRED;
-      return runWithDeferredSpan(deferred, req, proceed, req);
-    }
-    return runWithActiveSpan(begin(req), proceed, req);
-  };
+  const middleware = (req: Request, next: Next): Promise<Response> | Response => enter(req, callNext, next);
+  // The app's fast form (ObservingMiddleware): no `next` promise per request.
+  const observe = (req: Request, proceed: Proceed) => enter(req, proceed, req);
 
   return Object.assign(middleware, {
     observe,

@@ -5,13 +5,18 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Client } from '../../../src/client/client.js';
 import { App } from '../../../src/server/app.js';
+import type { OtlpExporterOptions } from '../../../src/telemetry/tracing/otlp-http-exporter.js';
 import type { Sampler } from '../../../src/telemetry/tracing/sampler.js';
 import {
   activeSpan,
   isActiveSpanCarried,
   setActiveSpanCarried,
 } from '../../../src/telemetry/tracing/trace-context-storage.js';
-import { tracing } from '../../../src/telemetry/tracing/tracing-middleware.js';
+import {
+  type TracingMiddleware,
+  type TracingOptions,
+  tracing,
+} from '../../../src/telemetry/tracing/tracing-middleware.js';
 import { OtlpReceiver, validateExportTraceServiceRequest } from './otlp-receiver.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -57,32 +62,34 @@ const CALLS: Call[] = [
   { path: '/a' },
 ];
 
-async function exportedSpans(carried: boolean): Promise<OtlpSpan[]> {
+interface TracedApp {
+  tracer: TracingMiddleware;
+  receiver: OtlpReceiver;
+  client: Client;
+  /** `http://127.0.0.1:{port}` of the app's server. */
+  base: string;
+}
+
+/**
+ * Runs `body` against an app traced to a fresh OTLP receiver, with the active span carried
+ * through async context or not, and closes everything after.
+ */
+async function withTracedApp<T>(
+  carried: boolean,
+  options: TracingOptions,
+  exporter: OtlpExporterOptions,
+  routes: (app: App) => void,
+  body: (t: TracedApp) => Promise<T>,
+): Promise<T> {
   setActiveSpanCarried(carried);
   const receiver = await OtlpReceiver.start();
-  const tracer = tracing({ exporter: { url: receiver.url, scheduleDelay: 60_000, maxBatchSize: 1000 } });
+  const tracer = tracing({ ...options, exporter: { url: receiver.url, scheduleDelay: 60_000, ...exporter } });
   const app = new App().use(tracer);
-  app.get('/a', () => 'a');
-  app.post('/a', () => 'posted');
-  app.get('/users/:id', (req) => `user ${req.params.id}`);
-  app.get('/boom', () => {
-    throw new Error('boom');
-  });
+  routes(app);
   const server = await app.listen({ port: 0 });
   const client = new Client({ retry: false });
   try {
-    for (const call of CALLS) {
-      const res = await client.request({
-        url: `http://127.0.0.1:${server.port}${call.path}`,
-        method: call.method ?? 'GET',
-        headers: { 'user-agent': 'avx-test', ...call.headers },
-      });
-      await res.dump();
-    }
-    assert.equal(isActiveSpanCarried(), carried, 'nothing read the active span');
-    await tracer.flush();
-    for (const r of receiver.received) validateExportTraceServiceRequest(r.body);
-    return receiver.spans() as unknown as OtlpSpan[];
+    return await body({ tracer, receiver, client, base: `http://127.0.0.1:${server.port}` });
   } finally {
     await client.close();
     await server.close();
@@ -90,6 +97,37 @@ async function exportedSpans(carried: boolean): Promise<OtlpSpan[]> {
     await receiver.close();
     setActiveSpanCarried(true);
   }
+}
+
+async function exportedSpans(carried: boolean): Promise<OtlpSpan[]> {
+  const routes = (app: App) => {
+    app.get('/a', () => 'a');
+    app.post('/a', () => 'posted');
+    app.get('/users/:id', (req) => `user ${req.params.id}`);
+    app.get('/boom', () => {
+      throw new Error('boom');
+    });
+  };
+  return withTracedApp(
+    carried,
+    {},
+    { maxBatchSize: 1000 },
+    routes,
+    async ({ tracer, receiver, client, base }) => {
+      for (const call of CALLS) {
+        const res = await client.request({
+          url: `${base}${call.path}`,
+          method: call.method ?? 'GET',
+          headers: { 'user-agent': 'avx-test', ...call.headers },
+        });
+        await res.dump();
+      }
+      assert.equal(isActiveSpanCarried(), carried, 'nothing read the active span');
+      await tracer.flush();
+      for (const r of receiver.received) validateExportTraceServiceRequest(r.body);
+      return receiver.spans() as unknown as OtlpSpan[];
+    },
+  );
 }
 
 /**
@@ -159,21 +197,15 @@ test('deferred server spans encode exactly like spans made when the request star
 });
 
 test('a deferred span is made when the handler asks for it, and that span is exported', async () => {
-  setActiveSpanCarried(false);
-  const receiver = await OtlpReceiver.start();
-  const tracer = tracing({ exporter: { url: receiver.url, scheduleDelay: 60_000 } });
-  const app = new App().use(tracer);
   let seen: string | undefined;
-  app.get('/look', () => {
-    seen = activeSpan()?.spanId;
-    return 'looked';
-  });
-  const server = await app.listen({ port: 0 });
-  const client = new Client({ retry: false });
-  try {
-    const res = await client.get(`http://127.0.0.1:${server.port}/look`, {
-      headers: { traceparent: `00-${TRACE}-${SPAN}-01` },
+  const routes = (app: App) => {
+    app.get('/look', () => {
+      seen = activeSpan()?.spanId;
+      return 'looked';
     });
+  };
+  await withTracedApp(false, {}, {}, routes, async ({ tracer, receiver, client, base }) => {
+    const res = await client.get(`${base}/look`, { headers: { traceparent: `00-${TRACE}-${SPAN}-01` } });
     assert.equal(await res.text(), 'looked');
     assert.match(seen ?? '', /^[0-9a-f]{16}$/);
     assert.ok(isActiveSpanCarried(), 'reading the span carries later ones');
@@ -183,18 +215,10 @@ test('a deferred span is made when the handler asks for it, and that span is exp
     assert.equal(spans[0]!.spanId, seen);
     assert.equal(spans[0]!.traceId, TRACE);
     assert.equal(spans[0]!.name, 'GET /look');
-  } finally {
-    await client.close();
-    await server.close();
-    await tracer.close();
-    await receiver.close();
-    setActiveSpanCarried(true);
-  }
+  });
 });
 
 test('deferred spans ask the sampler with their trace id and count against the queue bound', async () => {
-  setActiveSpanCarried(false);
-  const receiver = await OtlpReceiver.start();
   const asked: string[] = [];
   // Samples every other new trace, deciding from the trace id it is given.
   const sampler: Sampler = {
@@ -203,30 +227,25 @@ test('deferred spans ask the sampler with their trace id and count against the q
       return asked.length % 2 === 1;
     },
   };
-  const tracer = tracing({
-    sampler,
-    exporter: { url: receiver.url, scheduleDelay: 60_000, maxQueueSize: 3 },
-  });
-  const app = new App().use(tracer);
-  app.get('/', () => 'ok');
-  const server = await app.listen({ port: 0 });
-  const client = new Client({ retry: false });
-  try {
-    for (let i = 0; i < 8; i++) await (await client.get(`http://127.0.0.1:${server.port}/`)).dump();
-    assert.equal(asked.length, 8);
-    assert.equal(tracer.exporter!.queued, 3, 'four sampled, the queue holds three');
-    assert.equal(tracer.exporter!.droppedQueueFull, 1);
-    await tracer.flush();
-    const spans = receiver.spans() as unknown as OtlpSpan[];
-    assert.deepEqual(
-      spans.map((s) => s.traceId),
-      [asked[0], asked[2], asked[4]],
-    );
-  } finally {
-    await client.close();
-    await server.close();
-    await tracer.close();
-    await receiver.close();
-    setActiveSpanCarried(true);
-  }
+  const routes = (app: App) => {
+    app.get('/', () => 'ok');
+  };
+  await withTracedApp(
+    false,
+    { sampler },
+    { maxQueueSize: 3 },
+    routes,
+    async ({ tracer, receiver, client, base }) => {
+      for (let i = 0; i < 8; i++) await (await client.get(`${base}/`)).dump();
+      assert.equal(asked.length, 8);
+      assert.equal(tracer.exporter!.queued, 3, 'four sampled, the queue holds three');
+      assert.equal(tracer.exporter!.droppedQueueFull, 1);
+      await tracer.flush();
+      const spans = receiver.spans() as unknown as OtlpSpan[];
+      assert.deepEqual(
+        spans.map((s) => s.traceId),
+        [asked[0], asked[2], asked[4]],
+      );
+    },
+  );
 });
