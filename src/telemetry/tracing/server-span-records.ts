@@ -59,8 +59,8 @@ export class ServerSpanRecords {
   /** Random bytes, then their hex digits, of the ids of the batch being encoded. */
   private random = Buffer.alloc(0);
   private randomView = new DataView(new ArrayBuffer(0));
-  private digits = new Uint8Array(0);
-  private digitsView = new DataView(this.digits.buffer);
+  private digits = Buffer.alloc(0);
+  private digitsView = new DataView(this.digits.buffer, this.digits.byteOffset, this.digits.length);
   /** The encoding of the last record written in full, and what made it. */
   private template: SpanTemplate | undefined;
   private templateFacts: ServerSpanFacts | undefined;
@@ -99,8 +99,8 @@ export class ServerSpanRecords {
     if (this.random.length < n * ID_BYTES) {
       this.random = Buffer.allocUnsafe(Math.max(n, 64) * ID_BYTES);
       this.randomView = new DataView(this.random.buffer, this.random.byteOffset, this.random.length);
-      this.digits = new Uint8Array(this.random.length * 2);
-      this.digitsView = new DataView(this.digits.buffer);
+      this.digits = Buffer.alloc(this.random.length * 2);
+      this.digitsView = new DataView(this.digits.buffer, this.digits.byteOffset, this.digits.length);
     }
     const random = this.random;
     const words = this.randomView;
@@ -184,7 +184,7 @@ export class ServerSpanRecords {
     const facts = this.facts[i]!;
     const parent = this.parents[i];
     const at = i * ID_DIGITS;
-    const digits = Buffer.from(this.digits.buffer, this.digits.byteOffset, this.digits.length);
+    const digits = this.digits;
     const traceId = parent?.traceId ?? this.traceIds[i] ?? digits.toString('latin1', at, at + 32);
     const spanId = digits.toString('latin1', at + 32, at + ID_DIGITS);
     const name = facts.method === '_OTHER' ? 'HTTP' : facts.method;
