@@ -128,6 +128,20 @@ for (const canonical of COMMON_NAMES) {
 }
 
 /**
+ * For each entry of {@link COMMON_HEADER_NAMES}: the parser's slot for reusing the previous
+ * message's value string when the bytes repeat (0 Host, 1 User-Agent), or -1. These two are
+ * the same on nearly every request of a connection and are compared by what reads them
+ * (virtual hosts, tracing's span facts); one string object makes those compares a pointer
+ * check, where two equal strings cut from different heads compare in the runtime.
+ */
+export const COMMON_HEADER_REPEAT_SLOTS: Int8Array = new Int8Array(COMMON_HEADER_NAMES.length).map((_, i) => {
+  const lower = COMMON_HEADER_NAMES[i]!.toLowerCase();
+  return lower === 'host' ? 0 : lower === 'user-agent' ? 1 : -1;
+});
+/** How many slots {@link COMMON_HEADER_REPEAT_SLOTS} uses. */
+export const REPEAT_SLOT_COUNT = 2;
+
+/**
  * The index in {@link COMMON_HEADER_NAMES} of the name in `buf[start, end)` when it is one of
  * the interned spellings (compared byte for byte, case included), else -1. `view` is a
  * DataView over the same bytes as `buf`.

@@ -19,11 +19,13 @@ import {
   COMMON_HEADER_KINDS,
   COMMON_HEADER_LENGTHS,
   COMMON_HEADER_NAMES,
+  COMMON_HEADER_REPEAT_SLOTS,
   classifyHeaderName,
   findCommonHeaderName,
   HeaderKind,
   internHeaderNameString,
   matchCommonHeaderName,
+  REPEAT_SLOT_COUNT,
 } from './h1-header-names.js';
 import { H1ParseError, type H1ParseErrorCode } from './h1-parse-error.js';
 import {
@@ -85,6 +87,17 @@ const enum Body {
   UntilClose,
 }
 
+/**
+ * Longest value compared against the previous message's in a repeat slot; longer ones (rare
+ * for Host and User-Agent) are cut anew.
+ */
+const MAX_REPEATED_LENGTH = 512;
+/** Per repeat slot, process-wide: the last value made, its bytes and their length (-1: none). */
+const repeatedValues: string[] = new Array<string>(REPEAT_SLOT_COUNT).fill('');
+const repeatedBytes: Buffer[] = Array.from({ length: REPEAT_SLOT_COUNT }, () =>
+  Buffer.alloc(MAX_REPEATED_LENGTH),
+);
+const repeatedLengths = new Int32Array(REPEAT_SLOT_COUNT).fill(-1);
 const CR = 0x0d;
 const LF = 0x0a;
 const SP = 0x20;
@@ -1128,7 +1141,12 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
       if (buf[cr] !== CR || buf[cr + 1] !== LF) return start;
       let valueEnd = cr;
       while (valueEnd > valueStart && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
-      this.addField(name, kind, text.slice(valueStart - textStart, valueEnd - textStart), cr);
+      const slot = common === -1 ? -1 : COMMON_HEADER_REPEAT_SLOTS[common]!;
+      const value =
+        slot === -1
+          ? text.slice(valueStart - textStart, valueEnd - textStart)
+          : this.repeatedValue(slot, buf, valueStart, valueEnd);
+      this.addField(name, kind, value, cr);
       i = cr + 2;
     }
     return i;
@@ -1145,6 +1163,30 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
   }
 
   /** A DataView over `buf`, made at most once per buffer. */
+  /**
+   * The value in `buf[start, end)` (within the head text) of a field with a repeat slot: the
+   * string last made for that slot, by any parser, when the bytes are the same, else a new
+   * one, kept for the next message (see COMMON_HEADER_REPEAT_SLOTS). The slots are shared
+   * because what compares these values (a virtual-host table, tracing's span facts) sees the
+   * requests of every connection interleaved.
+   */
+  private repeatedValue(slot: number, buf: Buffer, start: number, end: number): string {
+    const length = end - start;
+    if (length > MAX_REPEATED_LENGTH)
+      return this.headText.slice(start - this.headTextStart, end - this.headTextStart);
+    const bytes = repeatedBytes[slot]!;
+    if (repeatedLengths[slot] === length) {
+      let k = 0;
+      while (k < length && buf[start + k] === bytes[k]) k++;
+      if (k === length) return repeatedValues[slot]!;
+    }
+    const value = this.headText.slice(start - this.headTextStart, end - this.headTextStart);
+    buf.copy(bytes, 0, start, end);
+    repeatedLengths[slot] = length;
+    repeatedValues[slot] = value;
+    return value;
+  }
+
   private viewOf(buf: Buffer): DataView {
     if (this.viewBuffer !== buf) {
       this.viewBuffer = buf;

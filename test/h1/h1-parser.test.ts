@@ -107,6 +107,33 @@ describe('H1Parser requests', () => {
     assert.equal(messages[0].complete, true);
   });
 
+  test('Host and User-Agent reused from an earlier message only when their bytes are the same', () => {
+    // The parser hands out the string it made for the previous Host or User-Agent (of any
+    // parser) when the bytes repeat; values that differ in one byte, first or last, or that
+    // are longer than what is compared, must still come out as sent.
+    const long = `agent/${'x'.repeat(600)}`;
+    const sent: [string, string][] = [
+      ['a.example:8080', 'curl/8.5.0'],
+      ['a.example:8080', 'curl/8.5.0'],
+      ['a.example:8081', 'curl/8.5.1'],
+      ['b.example:8081', 'durl/8.5.1'],
+      ['b.example:8081', long],
+      ['b.example:8081', `${long.slice(0, -1)}y`],
+      ['a.example:8080', 'curl/8.5.0'],
+    ];
+    for (const [i, [host, agent]] of sent.entries()) {
+      const spelling = i % 2 === 0 ? ['Host', 'User-Agent'] : ['host', 'user-agent'];
+      // A new parser every other message: the reuse is shared between parsers.
+      const { messages } = req(
+        `GET / HTTP/1.1\r\n${spelling[0]}: ${host}\r\n${spelling[1]}: ${agent}\r\n\r\n` +
+          `GET /2 HTTP/1.1\r\n${spelling[0]}: ${host}\r\n${spelling[1]}:  ${agent} \r\n\r\n`,
+      );
+      assert.equal(messages.length, 2);
+      for (const { head } of messages)
+        assert.deepEqual(head.headers, [spelling[0], host, spelling[1], agent]);
+    }
+  });
+
   test('field values lose surrounding whitespace but keep inner whitespace and obs-text', () => {
     const { messages } = req('GET / HTTP/1.1\r\nA: \t x  y \t\r\nB: caf\xe9\r\n\r\n');
     assert.deepEqual(messages[0].head.headers, ['A', 'x  y', 'B', 'caf\xe9']);

@@ -92,6 +92,9 @@ export class RadixRouter<T> implements Router<T> {
   private readonly root: StaticNode<T> = new StaticNode<T>('');
   /** Scratch of the current match: [start, end) of each captured value, in path order. */
   private readonly bounds: number[] = [];
+  // How many entries of `bounds` are in use: a count, because setting an array's length calls
+  // into the runtime on every match.
+  private boundsCount = 0;
   /** Scratch of the current match: index of the handler in the endpoint found. */
   private found = -1;
 
@@ -156,8 +159,8 @@ export class RadixRouter<T> implements Router<T> {
    * null. Throws HttpError 400 when a captured value has a malformed percent-escape.
    */
   match(method: string, path: string): RouteMatch<T> | null {
+    this.boundsCount = 0;
     const bounds = this.bounds;
-    bounds.length = 0;
     const endpoint = this.find(this.root, method, path, 0);
     if (endpoint === null) return null;
     const handler = endpoint.handlers[this.found]!;
@@ -183,6 +186,15 @@ export class RadixRouter<T> implements Router<T> {
     return out;
   }
 
+  /** Records one capture's bounds (start, end) in `bounds`, reusing its slots. */
+  private pushBounds(start: number, end: number): void {
+    const bounds = this.bounds;
+    const n = this.boundsCount;
+    bounds[n] = start;
+    bounds[n + 1] = end;
+    this.boundsCount = n + 2;
+  }
+
   /** Depth-first search in priority order; records captures in `bounds` and the handler in `found`. */
   private find(node: StaticNode<T>, method: string, path: string, pos: number): RouteEndpoint<T> | null {
     const prefix = node.prefix;
@@ -205,7 +217,7 @@ export class RadixRouter<T> implements Router<T> {
         const i = wildcard.indexFor(method);
         if (i !== -1) {
           this.found = i;
-          this.bounds.push(pos, pos);
+          this.pushBounds(pos, pos);
           return wildcard;
         }
       }
@@ -224,18 +236,17 @@ export class RadixRouter<T> implements Router<T> {
     if (param !== null && c !== SLASH) {
       let end = path.indexOf('/', pos);
       if (end === -1) end = length;
-      const bounds = this.bounds;
-      bounds.push(pos, end);
+      this.pushBounds(pos, end);
       const found = this.find(param.next, method, path, end);
       if (found !== null) return found;
-      bounds.length -= 2;
+      this.boundsCount -= 2;
     }
     const wildcard = node.wildcard;
     if (wildcard !== null) {
       const i = wildcard.indexFor(method);
       if (i !== -1) {
         this.found = i;
-        this.bounds.push(pos, length);
+        this.pushBounds(pos, length);
         return wildcard;
       }
     }
