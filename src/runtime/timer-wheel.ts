@@ -245,12 +245,20 @@ export class TimerWheel {
    * has fired or has been cancelled. O(1), allocates nothing: push a keep-alive timeout back on
    * every request with this. When the new deadline falls in the slot the timer already occupies
    * (common: upper-level slots span 640 ms and more), only its due tick is updated.
+   * `performanceNowReading`, when given, is a `performance.now()` the caller read just now; the
+   * wheel uses it instead of reading its clock again when its clock is `performance.now()`.
    */
-  reschedule(handle: TimerHandle, delayMs: number = handle._delayMs): void {
+  reschedule(handle: TimerHandle, delayMs: number = handle._delayMs, performanceNowReading?: number): void {
     if (handle._wheel !== this) {
       throw new TimerWheelError('AVX_TIMER_FOREIGN_HANDLE', 'the handle belongs to another TimerWheel');
     }
-    this.start(handle, delayMs);
+    // A caller that just read performance.now() (a server connection telling its finish
+    // observers when a response ended) saves the wheel a second reading when that is its clock.
+    const now =
+      performanceNowReading !== undefined && this.clock === performanceNow
+        ? performanceNowReading
+        : this.clock();
+    this.start(handle, delayMs, now);
   }
 
   /** Cancels `handle`, also from inside another timer's callback. Returns whether it was pending. */
@@ -325,7 +333,7 @@ export class TimerWheel {
     }
   }
 
-  private start(handle: TimerHandle, delayMs: number): void {
+  private start(handle: TimerHandle, delayMs: number, now: number = this.clock()): void {
     if (this.isClosed) throw new TimerWheelError('AVX_TIMER_WHEEL_CLOSED', 'the TimerWheel is closed');
     // `< Infinity` is false for NaN and Infinity.
     if (typeof delayMs !== 'number' || !(delayMs < Number.POSITIVE_INFINITY)) {
@@ -336,7 +344,7 @@ export class TimerWheel {
     }
     if (delayMs < 0) delayMs = 0;
     handle._delayMs = delayMs;
-    const elapsed = this.clock() - this.origin;
+    const elapsed = now - this.origin;
     if (this.count === 0) {
       // Empty wheel: no slot constrains `nextTick`, so let it catch up with the clock. This keeps
       // new timers in the lowest level that fits after an idle period.

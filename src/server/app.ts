@@ -183,14 +183,14 @@ export class App {
   }
 
   /**
-   * Tells the {@link ResponseFinishObserver} middleware that the response to `req` is done
-   * (called by the drivers).
+   * Tells the {@link ResponseFinishObserver} middleware that the response to `req` is done,
+   * at `finishedAt` (`performance.now()`), called by the drivers.
    */
-  responseFinished(req: Request, status: number, bytes: number): void {
+  responseFinished(req: Request, status: number, bytes: number, finishedAt: number): void {
     const observers = this.finishObservers;
     for (let i = 0; i < observers.length; i++) {
       try {
-        observers[i]!.onResponseFinish(req, status, bytes);
+        observers[i]!.onResponseFinish(req, status, bytes, finishedAt);
       } catch (err) {
         // Like a diagnostics_channel subscriber's error: uncaught, but not in the driver's path.
         process.nextTick(rethrow, err);

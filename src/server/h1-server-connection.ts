@@ -423,7 +423,12 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     if (responseFinishChannel.hasSubscribers) {
       responseFinishChannel.publish({ request: ex.req, status: ex.status, bytes: ex.bytes });
     }
-    if (this.app.observesFinish) this.app.responseFinished(ex.req, ex.status, ex.bytes);
+    // One clock reading for the finish observers and the idle timer armed below.
+    let finishedAt: number | undefined;
+    if (this.app.observesFinish) {
+      finishedAt = performance.now();
+      this.app.responseFinished(ex.req, ex.status, ex.bytes, finishedAt);
+    }
     if (this.queue.length <= this.config.maxPipelinedRequests) this.unpause(PAUSE_PIPELINE);
     if (this.receiving === ex) {
       // Answered before its body arrived in full: drop the rest, keep framing.
@@ -444,7 +449,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
       return;
     }
     if (this.queue.length === 0 && this.receiving === undefined && !this.parser.inMessage) {
-      this.setPhase(Phase.Idle);
+      this.setPhase(Phase.Idle, finishedAt);
     }
   }
 
@@ -719,7 +724,8 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     this.settle(ex, errorResponse(status, message));
   }
 
-  private setPhase(phase: Phase): void {
+  /** Enters `phase` and arms its timeout; `now`, a `performance.now()` just read, if at hand. */
+  private setPhase(phase: Phase, now?: number): void {
     this.phase = phase;
     let delay = 0;
     if (phase === Phase.Idle) delay = this.config.keepAliveTimeout;
@@ -730,7 +736,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
       return;
     }
     if (this.timer === undefined) this.timer = this.config.wheel.schedule(delay, onConnectionTimeout, this);
-    else this.config.wheel.reschedule(this.timer, delay);
+    else this.config.wheel.reschedule(this.timer, delay, now);
   }
 
   /** @internal The phase's deadline passed. */

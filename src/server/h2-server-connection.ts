@@ -673,7 +673,7 @@ export class H2ServerConnection implements H2ConnectionHandler {
       responseFinishChannel.publish({ request: ex.req, status: ex.status, bytes: ex.bytes, error });
     }
     if (this.app.observesFinish && ex.req !== undefined)
-      this.app.responseFinished(ex.req, ex.status, ex.bytes);
+      this.app.responseFinished(ex.req, ex.status, ex.bytes, performance.now());
     const pushes = ex.pushes;
     if (pushes !== undefined) {
       // A push nobody answered by now never will be: withdraw it (RFC 9113 §8.4.2).

@@ -46,8 +46,11 @@ export interface ObservingMiddleware extends Middleware {
  * uncaught exception, like a diagnostics_channel subscriber's.
  */
 export interface ResponseFinishObserver {
-  /** `status` was sent with `bytes` of body (-1 when unknown). */
-  onResponseFinish(req: Request, status: number, bytes: number): void;
+  /**
+   * `status` was sent with `bytes` of body (-1 when unknown), at `finishedAt`
+   * (`performance.now()` milliseconds, read once by the connection for every observer).
+   */
+  onResponseFinish(req: Request, status: number, bytes: number, finishedAt: number): void;
 }
 
 /** Turns an exception into a response. */

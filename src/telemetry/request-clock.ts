@@ -1,9 +1,10 @@
 /**
  * One clock for every instrument of a request. Metrics (duration) and tracing (span start and
- * end) each read the clock when a request starts and when its response ends; on a small
- * request those four readings were a measurable part of the instruments' cost. The first
- * instrument to ask reads the clock and notes the time on the request; the others reuse it.
- * Times are `performance.now()` milliseconds.
+ * end) each need the time a request started and the time its response ended; on a small
+ * request four clock readings were a measurable part of the instruments' cost. The first
+ * instrument to ask reads the clock and notes the start on the request; the others reuse it.
+ * The end comes from the connection, which reads it once for every finish observer
+ * (`ResponseFinishObserver`). Times are `performance.now()` milliseconds.
  */
 import { performance } from 'node:perf_hooks';
 import type { Request } from '../server/request.js';
@@ -18,19 +19,4 @@ export function requestStartTime(req: Request): number {
   const now = performance.now();
   locals[START] = now;
   return now;
-}
-
-let lastEnded: Request | undefined;
-let lastEndTime = 0;
-
-/**
- * When `req`'s response ended: read once, in the first subscriber to the finish event, and
- * reused by the next ones, which run right after it.
- */
-export function requestEndTime(req: Request): number {
-  if (req !== lastEnded) {
-    lastEnded = req;
-    lastEndTime = performance.now();
-  }
-  return lastEndTime;
 }

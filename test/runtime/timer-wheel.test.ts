@@ -472,6 +472,32 @@ test('schedule/cancel churn of one timer creates no host timer after the first',
   assert.equal(host.sets, 1);
 });
 
+test('reschedule uses a performance.now() reading it is given only when that is its clock', () => {
+  // The wheel's own clock (performance.now()), fake host timers driven by runDue: a reading
+  // 80 ms old puts a 100 ms deadline 20 ms from now.
+  const real = new TimerWheel({ timers: new FakeHost() });
+  let fired = 0;
+  const handle = real.schedule(HOUR, () => {
+    fired++;
+  });
+  const reading = performance.now() - 80;
+  real.reschedule(handle, 100, reading);
+  real.runDue(reading + 125);
+  assert.equal(fired, 1, 'the deadline counted from the reading given');
+  real.close();
+
+  // An injected clock: the reading is not of it, so the wheel reads its own.
+  const { host, wheel } = fakeWheel();
+  const other = wheel.schedule(HOUR, () => {
+    fired++;
+  });
+  wheel.reschedule(other, 100, -80);
+  host.advance(30);
+  assert.equal(fired, 1, 'the deadline counted from the injected clock');
+  host.advance(80);
+  assert.equal(fired, 2);
+});
+
 test('a real wheel does not keep the process alive: its host timer is unref()d', () => {
   const wheel = new TimerWheel();
   const timeouts = () => process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;

@@ -1,6 +1,7 @@
 // Tests for ResponseFinishObserver (src/server/handler.ts): the app's connections tell its
 // finish-observing middleware of every response sent, over HTTP/1.1 and HTTP/2, only for that
-// app's requests, and an observer that throws breaks neither the connection nor the others.
+// app's requests, with the time each ended, and an observer that throws breaks neither the
+// connection nor the others.
 import assert from 'node:assert/strict';
 import { connect as h2connect } from 'node:http2';
 import { test } from 'node:test';
@@ -10,12 +11,13 @@ import type { Middleware, ResponseFinishObserver } from '../../src/server/handle
 
 type Seen = [path: string, status: number, bytes: number];
 
-/** A pass-through middleware that records each finished response. */
-function finishLog(seen: Seen[], fail = false): Middleware & ResponseFinishObserver {
+/** A pass-through middleware that records each finished response (and when, in `times`). */
+function finishLog(seen: Seen[], fail = false, times: number[] = []): Middleware & ResponseFinishObserver {
   const middleware: Middleware = (_req, next) => next();
   return Object.assign(middleware, {
-    onResponseFinish(req: { path: string }, status: number, bytes: number) {
+    onResponseFinish(req: { path: string }, status: number, bytes: number, finishedAt: number) {
       seen.push([req.path, status, bytes]);
+      times.push(finishedAt);
       if (fail) throw new Error('observer failed');
     },
   });
@@ -63,6 +65,35 @@ test('finish observers see every response of their app, over HTTP/1.1 and HTTP/2
     await client.close();
     await server.close();
     await otherServer.close();
+  }
+});
+
+test('finish observers are told when each response ended, by performance.now(), over HTTP/1.1 and HTTP/2', async () => {
+  const seen: Seen[] = [];
+  const times: number[] = [];
+  const handled: number[] = [];
+  const app = new App().use(finishLog(seen, false, times));
+  // The handler notes when it ran and answers 30 ms later: the response ends after both.
+  app.get('/slow', async () => {
+    handled.push(performance.now());
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    return 'slow';
+  });
+  const server = await app.listen({ port: 0 });
+  const client = new Client({ retry: false });
+  try {
+    await (await client.get(`http://127.0.0.1:${server.port}/slow`)).dump();
+    const afterH1 = performance.now();
+    assert.equal(await h2get(server.port, '/slow'), 200);
+    const afterH2 = performance.now();
+    assert.equal(times.length, 2);
+    for (const [i, after] of [afterH1, afterH2].entries()) {
+      assert.ok(times[i]! >= handled[i]! + 29, `ended ${times[i]! - handled[i]!} ms after the handler ran`);
+      assert.ok(times[i]! <= after, 'ended before the client had the response');
+    }
+  } finally {
+    await client.close();
+    await server.close();
   }
 });
 

@@ -83,8 +83,8 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
   const middleware = (req: Request, next: Next): Response | Promise<Response> => answer(req) ?? next();
   // The app's fast form (ObservingMiddleware): no `next` promise per request.
   const observe = (req: Request, proceed: Proceed) => answer(req) ?? proceed(req);
-  const onResponseFinish = (req: Request, status: number, bytes: number): void => {
-    server?.record(req, status, bytes);
+  const onResponseFinish = (req: Request, status: number, bytes: number, finishedAt: number): void => {
+    server?.record(req, status, bytes, finishedAt);
   };
   return Object.assign(middleware, {
     observe,

@@ -22,7 +22,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { h2ErrorCodeName } from '../../h2/h2-error-codes.js';
 import type { Request } from '../../server/request.js';
 import { methodLabel, statusClassLabel, UNMATCHED_ROUTE } from '../http-label-values.js';
-import { requestEndTime, requestStartTime } from '../request-clock.js';
+import { requestStartTime } from '../request-clock.js';
 import type { Counter, CounterSeries } from './counter.js';
 import type { Gauge } from './gauge.js';
 import { BYTE_SIZE_BUCKETS, DEFAULT_BUCKETS, type Histogram, type HistogramSeries } from './histogram.js';
@@ -204,13 +204,14 @@ export class ServerMetrics {
   }
 
   /**
-   * Records one finished request: its status and body bytes sent (-1 unknown). The
-   * `metrics()` middleware calls it when the app's connection reports the response done.
+   * Records one finished request: its status, body bytes sent (-1 unknown) and when it ended
+   * (`performance.now()`). The `metrics()` middleware calls it when the app's connection
+   * reports the response done.
    */
-  record(req: Request, status: number, bytes: number): void {
+  record(req: Request, status: number, bytes: number, finishedAt: number): void {
     const start = (req.locals as Record<symbol, unknown>)[this.startKey];
     if (typeof start !== 'number') return;
-    const seconds = (requestEndTime(req) - start) / 1000;
+    const seconds = (finishedAt - start) / 1000;
     const route = req.route ?? UNMATCHED_ROUTE;
     const c = status >= 100 && status < 600 ? (status / 100) | 0 : 0;
     let byStatus: StatusSeries;

@@ -16,7 +16,7 @@ import type { Request } from '../../server/request.js';
 import type { Response } from '../../server/response.js';
 import { methodLabel } from '../http-label-values.js';
 import type { MetricsRegistry } from '../metrics/metrics-registry.js';
-import { requestEndTime, requestStartTime } from '../request-clock.js';
+import { requestStartTime } from '../request-clock.js';
 import type { HttpServerSpan } from './http-server-span.js';
 import { type OtlpExporterOptions, OtlpHttpExporter } from './otlp-http-exporter.js';
 import { parentBasedSampler, ratioSampler, type Sampler } from './sampler.js';
@@ -116,20 +116,20 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   let closed = false;
 
   /** Ends the span of `req` (made or deferred) as its response finishes. */
-  const onResponseFinish = (request: Request, status: number): void => {
+  const onResponseFinish = (request: Request, status: number, _bytes: number, finishedAt: number): void => {
     if (closed) return;
     const marked = (request.locals as Record<symbol, unknown>)[spanKey];
     if (marked === undefined) return;
     if (marked === DEFERRED) {
-      record(request, status);
+      record(request, status, finishedAt);
       return;
     }
     const span = marked as HttpServerSpan;
-    if (span.recording) span.finish(status, request.route, timeOrigin + requestEndTime(request));
+    if (span.recording) span.finish(status, request.route, timeOrigin + finishedAt);
   };
 
   /** Queues the deferred span of a finished request, when sampled, as a record. */
-  const record = (req: Request, status: number): void => {
+  const record = (req: Request, status: number, finishedAt: number): void => {
     const parent = extract ? incomingContext(req) : undefined;
     let traceId = parent?.traceId;
     if (parent !== undefined || !everyRoot) {
@@ -141,7 +141,7 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
       parent,
       traceId,
       timeOrigin + requestStartTime(req),
-      timeOrigin + requestEndTime(req),
+      timeOrigin + finishedAt,
     );
   };
 
