@@ -10,7 +10,7 @@
  * during the handler (see trace-context-storage.ts), none of that has to happen while the
  * request runs: its facts are read once at the end (server-span-facts.ts; one shared object
  * while requests repeat them), its times come from the request clock, and its ids are drawn
- * for the whole batch at once, straight into the digits the encoding needs.
+ * for the whole batch at once, and written as hex straight into the encoding.
  *
  * A record holds: the facts object, the parent context (from `traceparent`), a trace id drawn
  * early when a sampler needed one, and the start and end times. Records whose facts object,
@@ -34,16 +34,6 @@ import type { SpanContext } from './w3c-trace-context.js';
 
 /** The bytes of one record's ids: a 16-byte trace id, then an 8-byte span id. */
 const ID_BYTES = 24;
-/** Their hex digits. */
-const ID_DIGITS = 48;
-
-/** Byte `b`'s two lowercase hex digits as one big-endian 16-bit word. */
-const HEX_WORDS = new Uint16Array(256);
-for (let b = 0; b < 256; b++) {
-  const hex = b.toString(16).padStart(2, '0');
-  HEX_WORDS[b] = (hex.charCodeAt(0) << 8) | hex.charCodeAt(1);
-}
-
 /** The sink of the spans made only to be encoded: they are already on their way. */
 const ENCODING_ONLY: SpanSink = { onEnd() {} };
 
@@ -56,15 +46,20 @@ export class ServerSpanRecords {
   private readonly traceIds: (string | undefined)[] = [];
   /** Start and end times, ms since the epoch, two per record. */
   private times = new Float64Array(64);
-  /** Random bytes, then their hex digits, of the ids of the batch being encoded. */
+  /** The random bytes of the ids of the batch being encoded, {@link ID_BYTES} per record. */
   private random = Buffer.alloc(0);
   private randomView = new DataView(new ArrayBuffer(0));
-  private digits = Buffer.alloc(0);
-  private digitsView = new DataView(this.digits.buffer, this.digits.byteOffset, this.digits.length);
   /** The encoding of the last record written in full, and what made it. */
   private template: SpanTemplate | undefined;
   private templateFacts: ServerSpanFacts | undefined;
   private templateTraceState: string | undefined;
+  /** Fills `buf[offset, offset + size)` with random bytes. */
+  private readonly fillRandom: (buf: Buffer, offset: number, size: number) => unknown;
+
+  /** @param fillRandom The id source; default `crypto.randomFillSync` (tests pass known bytes). */
+  constructor(fillRandom: (buf: Buffer, offset: number, size: number) => unknown = randomFillSync) {
+    this.fillRandom = fillRandom;
+  }
 
   /**
    * Keeps a server span: its facts, parent context (undefined for a new trace), a trace id the
@@ -99,13 +94,10 @@ export class ServerSpanRecords {
     if (this.random.length < n * ID_BYTES) {
       this.random = Buffer.allocUnsafe(Math.max(n, 64) * ID_BYTES);
       this.randomView = new DataView(this.random.buffer, this.random.byteOffset, this.random.length);
-      this.digits = Buffer.alloc(this.random.length * 2);
-      this.digitsView = new DataView(this.digits.buffer, this.digits.byteOffset, this.digits.length);
     }
     const random = this.random;
     const words = this.randomView;
-    const digits = this.digitsView;
-    randomFillSync(random, 0, n * ID_BYTES);
+    this.fillRandom(random, 0, n * ID_BYTES);
     for (let at = 0, end = n * ID_BYTES; at < end; at += ID_BYTES) {
       if (
         (words.getUint32(at) |
@@ -118,7 +110,6 @@ export class ServerSpanRecords {
       }
       if ((words.getUint32(at + 16) | words.getUint32(at + 20)) === 0) random[at + ID_BYTES - 1] = 1;
     }
-    for (let i = 0, end = n * ID_BYTES; i < end; i++) digits.setUint16(2 * i, HEX_WORDS[random[i]!]!);
   }
 
   /**
@@ -141,7 +132,6 @@ export class ServerSpanRecords {
     ) {
       if (at + template.bytes.length + reserve > buf.length) return -1;
       const traceId = parent?.traceId ?? this.traceIds[i];
-      const digitsAt = i * ID_DIGITS;
       const parentId = parent?.spanId;
       return stampTemplate(
         template,
@@ -149,8 +139,8 @@ export class ServerSpanRecords {
         view,
         at,
         traceId,
-        this.digitsView,
-        digitsAt,
+        this.random,
+        i * ID_BYTES,
         parentId,
         startTime,
         endTime,
@@ -183,10 +173,10 @@ export class ServerSpanRecords {
   private span(i: number): HttpServerSpan {
     const facts = this.facts[i]!;
     const parent = this.parents[i];
-    const at = i * ID_DIGITS;
-    const digits = this.digits;
-    const traceId = parent?.traceId ?? this.traceIds[i] ?? digits.toString('latin1', at, at + 32);
-    const spanId = digits.toString('latin1', at + 32, at + ID_DIGITS);
+    const at = i * ID_BYTES;
+    const random = this.random;
+    const traceId = parent?.traceId ?? this.traceIds[i] ?? random.toString('hex', at, at + 16);
+    const spanId = random.toString('hex', at + 16, at + ID_BYTES);
     const name = facts.method === '_OTHER' ? 'HTTP' : facts.method;
     const span = new HttpServerSpan(
       name,

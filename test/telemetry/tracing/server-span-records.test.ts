@@ -1,0 +1,73 @@
+// Tests for ServerSpanRecords (src/telemetry/tracing/server-span-records.ts): the ids of a
+// batch come from one fill of random bytes and are written as their hex, both by the record
+// written in full and by the records stamped over its copy; all-zero ids are made valid.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Headers } from '../../../src/core/headers.js';
+import { IncomingBody } from '../../../src/core/incoming-body.js';
+import { Request } from '../../../src/server/request.js';
+import { ServerSpanFactsReader } from '../../../src/telemetry/tracing/server-span-facts.js';
+import { ServerSpanRecords } from '../../../src/telemetry/tracing/server-span-records.js';
+
+function request(): Request {
+  return new Request({
+    method: 'GET',
+    target: '/hello?x=1',
+    headers: new Headers({ host: 'api.example:8080', 'user-agent': 'tester/1' }),
+    body: IncomingBody.empty(),
+    protocol: 'http/1.1',
+    connection: { remoteAddress: '127.0.0.1', remotePort: 1, secure: false },
+  });
+}
+
+test('record ids are the hex of the batch random bytes, written in full or stamped, zero ids fixed', () => {
+  const ID_BYTES = 24;
+  const zeroTrace = 2;
+  const zeroSpan = 3;
+  // Known bytes: every byte value appears, in an order a swapped byte or nibble would show.
+  const fill = (buf: Buffer, offset: number, size: number) => {
+    for (let k = 0; k < size; k++) buf[offset + k] = (k * 37 + 11) & 0xff;
+    buf.fill(0, offset + zeroTrace * ID_BYTES, offset + zeroTrace * ID_BYTES + 16);
+    buf.fill(0, offset + zeroSpan * ID_BYTES + 16, offset + zeroSpan * ID_BYTES + 24);
+  };
+  const records = new ServerSpanRecords(fill);
+  const facts = new ServerSpanFactsReader().read(request(), '/hello', 200);
+  const parent = {
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    traceFlags: 1,
+    traceState: undefined,
+    remote: true,
+  };
+  const now = Date.now();
+  const n = 40;
+  for (let i = 0; i < n; i++) {
+    records.add(facts, i === 5 ? parent : undefined, undefined, now + i, now + i + 0.25);
+  }
+  records.drawIds();
+  const buf = Buffer.alloc(1 << 16);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  const expected = Buffer.alloc(n * ID_BYTES);
+  fill(expected, 0, expected.length);
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const end = records.encode(i, buf, view, at, 0);
+    assert.ok(end > at);
+    const span = JSON.parse(buf.toString('latin1', at, end));
+    at = end;
+    const ids = expected.subarray(i * ID_BYTES, (i + 1) * ID_BYTES);
+    let traceId = ids.toString('hex', 0, 16);
+    let spanId = ids.toString('hex', 16, 24);
+    // W3C Trace Context §3.2.2.3: all-zero ids are invalid; the last bit is set instead.
+    if (i === zeroTrace) traceId = `${'0'.repeat(30)}01`;
+    if (i === zeroSpan) spanId = `${'0'.repeat(14)}01`;
+    if (i === 5) {
+      traceId = parent.traceId;
+      assert.equal(span.parentSpanId, parent.spanId);
+    }
+    assert.equal(span.traceId, traceId, `trace id of record ${i}`);
+    assert.equal(span.spanId, spanId, `span id of record ${i}`);
+    assert.equal(span.startTimeUnixNano, String(BigInt(now + i) * 1_000_000n));
+    assert.equal(span.endTimeUnixNano, String(BigInt(now + i) * 1_000_000n + 250_000n));
+  }
+});
