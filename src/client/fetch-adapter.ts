@@ -10,6 +10,7 @@
  * `TypeError` whose `cause` is the client's typed error; an abort rejects with the signal's
  * reason (an `AbortError` `DOMException` by default).
  */
+import { Buffer } from 'node:buffer';
 import type { IncomingBody } from '../core/incoming-body.js';
 import { ClientError, RequestAbortedError } from './client-errors.js';
 import type { RedirectMode } from './client-request.js';

@@ -13,6 +13,7 @@
  * for one more try if its method is idempotent (RFC 9110 §9.2.2) and its body can be sent again
  * (RFC 9112 §9.3.1 allows exactly this automatic retry); every other exchange fails.
  */
+import { Buffer } from 'node:buffer';
 import type net from 'node:net';
 import { Headers } from '../core/headers.js';
 import { IncomingBody } from '../core/incoming-body.js';

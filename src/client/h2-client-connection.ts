@@ -17,6 +17,7 @@
  * Timeouts (connect, response head, body idle, idle connection) go on the timer wheel: one handle
  * for the connection and one per stream, re-armed rather than re-created.
  */
+import { Buffer } from 'node:buffer';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import { Headers } from '../core/headers.js';

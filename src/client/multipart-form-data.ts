@@ -5,6 +5,7 @@
  * whole body is known up front (string parts are encoded once, file parts have a size), so the
  * request carries a Content-Length; file contents are streamed, never buffered whole.
  */
+import { Buffer } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 
 /** A FormData ready to be sent: its content type (with boundary), exact length and a byte source. */

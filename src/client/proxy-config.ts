@@ -7,6 +7,7 @@
  * separated list of host names (matching the host and its subdomains), `.suffix` entries,
  * optional `:port`, IP addresses, and `*` for everything.
  */
+import { Buffer } from 'node:buffer';
 import { InvalidRequestError } from './client-errors.js';
 
 /** Proxy settings of a client. */

@@ -6,6 +6,7 @@
  * Bodies known in full (and FormData / Blob) can be sent again, for a retry or a 307/308
  * redirect (RFC 9110 §15.4.8); a stream can be sent once.
  */
+import { Buffer } from 'node:buffer';
 import { InvalidRequestError } from './client-errors.js';
 import { encodeMultipartFormData } from './multipart-form-data.js';
 

@@ -9,6 +9,7 @@
  * WINDOW_UPDATE) and resumes it once the reader catches up. A body larger than `limit` fails
  * with {@link BodyTooLargeError} (a server answers 413).
  */
+import { Buffer } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { AvxError } from './errors.js';
 

@@ -4,6 +4,7 @@
  * count. Node's Buffer has an internal `latin1Slice` that skips `toString`'s argument
  * handling; it is used when present and `toString('latin1')` otherwise.
  */
+import { Buffer } from 'node:buffer';
 
 type Latin1Sliceable = Buffer & { latin1Slice?: (start: number, end: number) => string };
 

@@ -8,6 +8,7 @@
  * `socket.writev` / `cork`-ed writes. The encoder refuses to produce anything after the
  * last-chunk, since bytes after it would be read as the next message.
  */
+import { Buffer } from 'node:buffer';
 import { AvxError, InvalidHeaderError } from '../core/errors.js';
 import { Headers } from '../core/headers.js';
 import { type H1FieldLines, serializeFieldLines } from './h1-serializer.js';

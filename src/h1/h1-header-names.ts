@@ -4,6 +4,7 @@
  * string for `Host` on every request instead of allocating one, and makes later comparisons
  * against those names pointer-cheap.
  */
+import { Buffer } from 'node:buffer';
 
 /** Header names the HTTP/1.1 parser acts on. */
 export const enum HeaderKind {

@@ -11,6 +11,7 @@
  * transfer coding with extensions and trailers (§7.1), persistence (§9.3), and the
  * request-smuggling defences of §6.1 and §11.2. It owns no socket and no timer.
  */
+import { Buffer } from 'node:buffer';
 import { FIELD_VALUE_CHARS, HEX_VALUES, TARGET_CHARS, TOKEN_CHARS } from '../core/char-classes.js';
 import { latin1 } from '../core/latin1.js';
 import { isKnownMethod } from '../core/method.js';

@@ -13,6 +13,7 @@
  * Framing (Content-Length, Transfer-Encoding, Connection) is the caller's business: the
  * serializer writes the fields it is given and adds none.
  */
+import { Buffer } from 'node:buffer';
 import { FIELD_VALUE_CHARS, TARGET_CHARS } from '../core/char-classes.js';
 import { AvxError } from '../core/errors.js';
 import { Headers, normalizeHeaderValue, validateHeaderName } from '../core/headers.js';

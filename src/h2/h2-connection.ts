@@ -23,6 +23,7 @@
  * ENHANCE_YOUR_CALM; limits come from `H2ConnectionOptions`.
  */
 
+import { Buffer } from 'node:buffer';
 import { ClosedStreamEnd, ClosedStreamLog } from './closed-stream-log.js';
 import { fieldSectionSize } from './field-section-size.js';
 import {

@@ -7,6 +7,7 @@
  * connection's business (`H2Connection`).
  */
 
+import { Buffer } from 'node:buffer';
 import { H2Error } from './h2-error.js';
 import { H2ErrorCode } from './h2-error-codes.js';
 import { H2_CLIENT_PREFACE, H2_FRAME_HEADER_LENGTH } from './h2-frame-types.js';

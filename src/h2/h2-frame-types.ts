@@ -2,6 +2,7 @@
  * HTTP/2 wire constants: the connection preface (RFC 9113 §3.4), frame types (§6, §11.2),
  * flags (§6.1-§6.10), SETTINGS identifiers (§6.5.2, RFC 8441 §3, RFC 9218 §2.1) and their bounds.
  */
+import { Buffer } from 'node:buffer';
 
 /** RFC 9113 §3.4: the client connection preface. */
 export const H2_CLIENT_PREFACE: Buffer = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');

@@ -5,6 +5,7 @@
  * copied. Header blocks larger than the peer's SETTINGS_MAX_FRAME_SIZE are split into
  * HEADERS + CONTINUATION frames (§6.10). `take()` hands the queued bytes to the driver.
  */
+import { Buffer } from 'node:buffer';
 import { H2_FRAME_HEADER_LENGTH, H2Flag, H2FrameType } from './h2-frame-types.js';
 
 /** The largest scratch buffer; a connection grows to it only when it writes that much at once. */

@@ -9,6 +9,7 @@
  * (the connection can then refuse just that stream). Decoded strings are never longer than
  * the block itself, so memory is bounded by the block size limit.
  */
+import { Buffer } from 'node:buffer';
 import { HpackError } from './h2-error.js';
 import { HpackDynamicTable } from './hpack-dynamic-table.js';
 import { decodeHpackInteger, type HpackCursor } from './hpack-integer.js';

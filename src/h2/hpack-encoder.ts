@@ -11,6 +11,7 @@
  * reusable entries. Table size changes from the peer's SETTINGS are signalled at the start of
  * the next block (§4.2, §6.3).
  */
+import { Buffer } from 'node:buffer';
 import { HpackDynamicTable, hpackEntrySize } from './hpack-dynamic-table.js';
 import { encodeHpackInteger } from './hpack-integer.js';
 import {

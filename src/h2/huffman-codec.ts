@@ -6,6 +6,7 @@
  * them; the tests check the result against codes printed in the RFC. Decoding walks a flat
  * state table one nibble at a time (16 transitions per state), with no allocation per string.
  */
+import { Buffer } from 'node:buffer';
 import { HpackError } from './h2-error.js';
 
 /** RFC 7541 Appendix B: code length in bits of symbols 0..255 and EOS (256). */

@@ -9,6 +9,7 @@
  * so they can be garbage collected, and compacts the array only once the dead prefix is at least
  * half of it (amortised O(1) per chunk).
  */
+import { Buffer } from 'node:buffer';
 import { AvxError } from '../core/errors.js';
 
 /** Shared zero-length Buffer: the placeholder for consumed slots and the result of `take(0)`. */

@@ -12,6 +12,7 @@
  * response is sent, and could serve a value up to a tick stale; the comparison costs nothing when
  * idle and can never be stale, including when the system clock is set back.
  */
+import { Buffer } from 'node:buffer';
 import { AvxError } from '../core/errors.js';
 
 const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];

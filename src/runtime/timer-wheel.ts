@@ -20,6 +20,7 @@
  * most once per level. A delay beyond the top level's span is clamped into the top level and
  * cascaded again, as often as needed, until it is due.
  */
+import { performance } from 'node:perf_hooks';
 import { AvxError } from '../core/errors.js';
 
 const SLOTS = 64;

@@ -10,6 +10,7 @@
  * Errors thrown anywhere go to the error handler; `HttpError`s (and errors that carry an HTTP
  * `status`) keep their status, anything else is a 500 without internals unless `development`.
  */
+import { Buffer } from 'node:buffer';
 import { Headers } from '../core/headers.js';
 import { IncomingBody } from '../core/incoming-body.js';
 import { type WebSocketHandler, WebSocketRoutes, type WebSocketServerOptions } from '../ws/ws-server.js';

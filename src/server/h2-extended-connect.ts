@@ -9,6 +9,7 @@
  * client still sending, RFC 9113 §8.1). Plain CONNECT (no `:protocol`, RFC 9113 §8.5) and
  * `:protocol` values nobody serves are left to the app as ordinary requests.
  */
+import { Buffer } from 'node:buffer';
 import { Headers } from '../core/headers.js';
 import { IncomingBody } from '../core/incoming-body.js';
 import { H2ErrorCode } from '../h2/h2-error-codes.js';

@@ -14,6 +14,7 @@
  * them. Their memory is bounded by the negotiated window sizes and `memLevel`, which the
  * negotiation keeps within `maxMemory` (see {@link zlibMemory}).
  */
+import { Buffer } from 'node:buffer';
 import zlib from 'node:zlib';
 import { WsProtocolError } from './ws-errors.js';
 

@@ -14,6 +14,7 @@
  * `iteratorQueueLimit` of them) and go to the first `message` listener or iterator.
  */
 
+import { Buffer } from 'node:buffer';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { defaultTimerWheel, type TimerHandle, type TimerWheel } from '../runtime/timer-wheel.js';

@@ -3,7 +3,7 @@
  * payload is empty, or a 2-byte big-endian code followed by a UTF-8 reason; the whole payload
  * is at most 125 bytes (§5.5), so a reason is at most 123 bytes.
  */
-import { isUtf8 } from 'node:buffer';
+import { Buffer, isUtf8 } from 'node:buffer';
 import { WsProtocolError, WsUsageError } from './ws-errors.js';
 
 /** Close codes (RFC 6455 §7.4.1 and the IANA registry, §11.7). */

@@ -20,7 +20,7 @@
  * Compressed messages are queued so that messages leave in `send` order; control frames may
  * overtake them (§5.4 allows control frames between a message's fragments).
  */
-import { isUtf8 } from 'node:buffer';
+import { Buffer, isUtf8 } from 'node:buffer';
 import type { PerMessageDeflate } from './per-message-deflate.js';
 import { Utf8Validator } from './utf8-validator.js';
 import { decodeClosePayload, encodeClosePayload, WsCloseCode } from './ws-close-code.js';

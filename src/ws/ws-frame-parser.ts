@@ -18,6 +18,7 @@
  * `pause()` (e.g. while a compressed message inflates); input that arrives meanwhile is held.
  */
 
+import { Buffer } from 'node:buffer';
 import { WsProtocolError } from './ws-errors.js';
 import { applyWsMask } from './ws-mask.js';
 import { WsOpcode } from './ws-opcode.js';

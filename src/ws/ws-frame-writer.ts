@@ -8,6 +8,7 @@
  * unmasked payloads stay where they are and go out as a separate buffer after the header.
  * A client must copy to mask, so a masked frame is always one buffer.
  */
+import { Buffer } from 'node:buffer';
 import { applyWsMask, WsMaskKeySource } from './ws-mask.js';
 
 /** Payloads up to this size are copied next to their header. */

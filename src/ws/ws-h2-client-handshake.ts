@@ -9,6 +9,7 @@
  * Failures reject with {@link WsHandshakeError}; the stream is reset (RST_STREAM CANCEL) and the
  * connection goes on for the other WebSockets.
  */
+import { Buffer } from 'node:buffer';
 import { Headers } from '../core/headers.js';
 import { defaultTimerWheel } from '../runtime/timer-wheel.js';
 import {

@@ -13,6 +13,7 @@
  * the server takes it out of use (streams in flight finish). When ALPN picks HTTP/1.1 the
  * session hands its TLS socket to one waiting handshake, which does RFC 6455 on it.
  */
+import { Buffer } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import type net from 'node:net';
 import type tls from 'node:tls';

@@ -19,6 +19,7 @@
  * WebSocket server closes TCP first (RFC 6455 §7.1.1); browsers do not end their side otherwise.
  * A RST_STREAM NO_ERROR after the peer's own END_STREAM is such a stop too, not an error.
  */
+import { Buffer } from 'node:buffer';
 import { Duplex } from 'node:stream';
 import type { H2Connection } from '../h2/h2-connection.js';
 import { H2ErrorCode, h2ErrorCodeName } from '../h2/h2-error-codes.js';

@@ -4,6 +4,7 @@
  * servers unmask. The XOR runs 4 bytes at a time over the 4-byte-aligned middle of the buffer
  * (one Uint32Array view), byte by byte only over the ends.
  */
+import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 
 /** Below this many bytes the word loop's view costs more than it saves. */

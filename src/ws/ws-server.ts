@@ -19,6 +19,7 @@
  * `Sec-WebSocket-Accept` (RFC 8441 §5: no key, no accept); the WebSocket then runs over the
  * stream's DATA frames (see ws-h2-stream-transport.ts).
  */
+import { Buffer } from 'node:buffer';
 import type { ExtendedConnectContext, ExtendedConnectHandler } from '../server/extended-connect.js';
 import type { Request } from '../server/request.js';
 import { Response } from '../server/response.js';

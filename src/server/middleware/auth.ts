@@ -9,6 +9,7 @@
  * digests: constant time, whatever the lengths, and every configured entry is compared on each
  * request so the time does not reveal which user name exists.
  */
+import { Buffer } from 'node:buffer';
 import type { Middleware, Next } from '../handler.js';
 import type { Request } from '../request.js';
 import { Response } from '../response.js';

@@ -20,6 +20,7 @@
  * Content-Length is dropped (the driver frames the new body) and a strong ETag is made weak,
  * since the bytes are no longer those it named (RFC 9110 §8.8.1).
  */
+import { Buffer } from 'node:buffer';
 import { promisify } from 'node:util';
 import {
   type BrotliCompress,

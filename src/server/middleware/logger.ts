@@ -9,6 +9,9 @@
  * nothing that answers on its own. Disabled (`logger({ enabled: false })`) it is a pass-through
  * that costs one function call.
  */
+
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { statusOf } from '../app.js';
 import type { Middleware, Next } from '../handler.js';
 import type { Request } from '../request.js';

@@ -8,6 +8,7 @@
  * `maxRetries`, after which its spans count as dropped. Counters: exported, dropped because the
  * queue was full, dropped after failed exports.
  */
+import { Buffer } from 'node:buffer';
 import { VERSION } from '../../version.js';
 import {
   exportRequestPrefix,

@@ -5,6 +5,7 @@
  * enums as integers, 64-bit integers (times in ns since the epoch, int attributes) as decimal
  * strings. One ResourceSpans for our resource, one ScopeSpans for the `avx-http` scope.
  */
+import { Buffer } from 'node:buffer';
 import { putUnixNanos, spanJsonBound, writeSpanJson } from './otlp-json-span-writer.js';
 import type { AttributeValue, Span } from './span.js';
 

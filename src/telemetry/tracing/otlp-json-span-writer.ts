@@ -16,6 +16,7 @@
  * theirs. Ids have fixed widths and the nanosecond times have 19 digits until 2286, so the
  * offsets hold.
  */
+import { Buffer } from 'node:buffer';
 import { HttpServerSpan } from './http-server-span.js';
 import type { AttributeValue, Span } from './span.js';
 

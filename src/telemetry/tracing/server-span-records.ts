@@ -18,6 +18,7 @@
  * and writing the ids and times over them (otlp-json-span-writer.ts, `stampTemplate`);
  * otherwise a full span is made from the record and written out.
  */
+import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 import { HttpServerSpan } from './http-server-span.js';
 import {

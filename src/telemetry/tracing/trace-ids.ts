@@ -7,6 +7,7 @@
  * an id's digits from the bytes, which is several times faster than reading them out of the
  * string. An id that comes out all zero (invalid) is drawn again.
  */
+import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 
 const POOL_SIZE = 65536;
