@@ -1163,7 +1163,6 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
     throw this.fail(code, message, 400, i);
   }
 
-  /** A DataView over `buf`, made at most once per buffer. */
   /**
    * The value in `buf[start, end)` (within the head text) of a field with a repeat slot: the
    * string last made for that slot, by any parser, when the bytes are the same, else a new
@@ -1188,6 +1187,7 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
     return value;
   }
 
+  /** A DataView over `buf`, made at most once per buffer. */
   private viewOf(buf: Buffer): DataView {
     if (this.viewBuffer !== buf) {
       this.viewBuffer = buf;
