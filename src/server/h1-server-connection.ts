@@ -6,7 +6,6 @@
  * (RFC 9110 §10.1.1), and closes the connection whenever the byte stream can no longer be
  * trusted (RFC 9112 §9.6, §11).
  */
-
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';

@@ -9,7 +9,6 @@
  * Extended CONNECT requests (RFC 8441) for a protocol the app serves, such as WebSocket, become
  * tunnels instead of requests (see h2-extended-connect.ts).
  */
-
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';

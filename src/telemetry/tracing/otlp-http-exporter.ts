@@ -123,10 +123,7 @@ export class OtlpHttpExporter implements SpanSink {
 
   /** Queues an ended span (SpanSink). */
   onEnd(span: Span): void {
-    if (this.shutDown || this.waitingCount + this.records.count >= this.maxQueueSize) {
-      this.droppedQueueFull++;
-      return;
-    }
+    if (this.refused()) return;
     this.waiting[this.waitingCount++] = span;
     this.queuedOne();
   }
@@ -142,16 +139,20 @@ export class OtlpHttpExporter implements SpanSink {
     startTime: number,
     endTime: number,
   ): void {
-    if (this.shutDown || this.waitingCount + this.records.count >= this.maxQueueSize) {
-      this.droppedQueueFull++;
-      return;
-    }
+    if (this.refused()) return;
     this.records.add(facts, parent, traceId, startTime, endTime);
     this.queuedOne();
   }
 
+  /** True (and counted as dropped) when a span cannot be queued: shut down, or the queue is full. */
+  private refused(): boolean {
+    if (!this.shutDown && this.queued < this.maxQueueSize) return false;
+    this.droppedQueueFull++;
+    return true;
+  }
+
   private queuedOne(): void {
-    if (this.waitingCount + this.records.count >= this.maxBatchSize) this.sendBatch();
+    if (this.queued >= this.maxBatchSize) this.sendBatch();
     else if (this.timer === undefined) {
       this.timer = setTimeout(this.onTimer, this.scheduleDelay);
       this.timer.unref();

@@ -387,12 +387,12 @@ export function timesFitTemplate(startTime: number, endTime: number): boolean {
 }
 
 /**
- * Copies `template` at `at` (room checked by the caller) and writes a span's ids and times
- * over its own: the trace id from `traceId` or, when undefined, as the hex of the 16 bytes at
- * `idsAt` of `ids`; the span id as the hex of the 8 bytes after those; the parent span id when
- * the template has one. `view` is a DataView of `buf`: every two id bytes become their four
- * digits in one 32-bit write (a byte loop over ready-made digits cost three times as much,
- * and making the digits first was a second pass). Returns the offset after it.
+ * Copies `template` at `at` (room checked by the caller) and writes a span's ids, parent span
+ * id and times over its own: the trace id from `traceId` or, when undefined, as the hex of the
+ * 16 bytes at `idsAt` of `ids`; the span id as the hex of the 8 bytes after those. `view` is a
+ * DataView of `buf`: every two id bytes become their four digits in one 32-bit write (a byte
+ * loop over ready-made digits cost three times as much, and making the digits first was a
+ * second pass). Returns the offset after it.
  */
 export function stampTemplate(
   template: SpanTemplate,
@@ -406,11 +406,27 @@ export function stampTemplate(
   startTime: number,
   endTime: number,
 ): number {
-  const bytes = template.bytes;
-  buf.set(bytes, at);
+  const end = copyTemplate(template, buf, at, parentSpanId, startTime, endTime);
   if (traceId === undefined) putHex(view, at + TRACE_ID_AT, ids, idsAt, 16);
   else putAscii(buf, at + TRACE_ID_AT, traceId);
   putHex(view, at + SPAN_ID_AT, ids, idsAt + 16, 8);
+  return end;
+}
+
+/**
+ * Copies `template` at `at` with a span's parent span id (when the template has one) and times
+ * written over its own, leaving the ids to the caller; returns the offset after it.
+ */
+function copyTemplate(
+  template: SpanTemplate,
+  buf: Buffer,
+  at: number,
+  parentSpanId: string | undefined,
+  startTime: number,
+  endTime: number,
+): number {
+  const bytes = template.bytes;
+  buf.set(bytes, at);
   if (template.parentAt >= 0) putAscii(buf, at + template.parentAt, parentSpanId!);
   putTemplateTimes(template, buf, at, startTime, endTime);
   return at + bytes.length;
@@ -506,9 +522,8 @@ export function appendSpanJson(span: Span, buf: Buffer, at: number, reserve: num
   const server = span instanceof HttpServerSpan;
   const template = server ? serverTemplate : otherTemplate;
   if (template !== undefined && fitsTemplate(span) && span.encodesLike(template.exemplar)) {
-    const bytes = template.bytes;
-    if (at + bytes.length + reserve > buf.length) return -1;
-    buf.set(bytes, at);
+    if (at + template.bytes.length + reserve > buf.length) return -1;
+    const end = copyTemplate(template, buf, at, span.parentSpanId, span.startTime, span.endTime);
     const digits = span.idDigits;
     if (digits === undefined) {
       putAscii(buf, at + TRACE_ID_AT, span.traceId);
@@ -518,9 +533,7 @@ export function appendSpanJson(span: Span, buf: Buffer, at: number, reserve: num
       else copyDigits(buf, at + TRACE_ID_AT, digits, span.traceIdDigitsAt, 32);
       copyDigits(buf, at + SPAN_ID_AT, digits, span.spanIdDigitsAt, 16);
     }
-    if (template.parentAt >= 0) putAscii(buf, at + template.parentAt, span.parentSpanId!);
-    putTemplateTimes(template, buf, at, span.startTime, span.endTime);
-    return at + bytes.length;
+    return end;
   }
   if (at + spanJsonBound(span) + reserve > buf.length) return -1;
   const end = writeSpanJson(span, buf, at);
