@@ -58,6 +58,19 @@ export class Request {
   route: string | undefined = undefined;
   /** Per-request storage for middleware (request ids, the authenticated user, ...). */
   readonly locals: Record<string, unknown> = {};
+  /**
+   * @internal The built-in instruments' state, as typed fields rather than `locals` entries:
+   * those cost a property add (a hidden-class transition) per request and instrument, which
+   * was a measurable part of what telemetry costs a small request. `instrumentedAt` is when
+   * an instrument first saw the request (`performance.now()` ms; see
+   * src/telemetry/request-clock.ts). It starts undefined rather than as a number so that
+   * requests nobody instruments do not each get a number box for it.
+   */
+  instrumentedAt: number | undefined = undefined;
+  /** @internal The metrics instruments that counted the request in (`ServerMetrics.begin`). */
+  meteredBy: object | undefined = undefined;
+  /** @internal The tracing middleware's mark: the request's server span, or a deferred one's marker. */
+  traceMark: object | undefined = undefined;
 
   private readonly queryStart: number;
   private readonly authority: string | undefined;

@@ -9,14 +9,11 @@
 import { performance } from 'node:perf_hooks';
 import type { Request } from '../server/request.js';
 
-const START = Symbol('avx.telemetry.start');
-
 /** When the instruments first saw `req` (noted on it by the first caller). */
 export function requestStartTime(req: Request): number {
-  const locals = req.locals as Record<symbol, unknown>;
-  const noted = locals[START];
-  if (noted !== undefined) return noted as number;
+  const noted = req.instrumentedAt;
+  if (noted !== undefined) return noted;
   const now = performance.now();
-  locals[START] = now;
+  req.instrumentedAt = now;
   return now;
 }

@@ -24,17 +24,24 @@ export class HistogramSeries {
   /** [sum, count]. */
   readonly totals = new Float64Array(2);
 
+  /**
+   * {@link bounds} as a Float64Array for the scan: the bounds are often frozen arrays (the
+   * default buckets), whose elements optimized code reads through a keyed-load stub.
+   */
+  private readonly limits: Float64Array;
+
   constructor(readonly bounds: readonly number[]) {
     this.counts = new Float64Array(bounds.length + 1);
+    this.limits = Float64Array.from(bounds);
   }
 
   /** Records one observation. NaN is ignored. */
   observe(value: number): void {
     if (Number.isNaN(value)) return;
-    const bounds = this.bounds;
-    const n = bounds.length;
+    const limits = this.limits;
+    const n = limits.length;
     let i = 0;
-    while (i < n && value > bounds[i]!) i++;
+    while (i < n && value > limits[i]!) i++;
     this.counts[i]!++;
     this.totals[0]! += value;
     this.totals[1]!++;

@@ -13,9 +13,8 @@
  * The route label is the route template (`/users/:id`, never the raw path), `(unmatched)` when no
  * route matched; methods outside RFC 9110 are `_OTHER` (OTel HTTP semconv).
  *
- * A request is counted only when the `metrics()` middleware of this instance marked it (its start
- * time under {@link ServerMetrics.startKey} in `req.locals`), so several apps in one process keep
- * their own counts. Recording resolves the series through two Map lookups and an array index:
+ * A request is counted only when the `metrics()` middleware of this instance marked it
+ * ({@link ServerMetrics.begin}), so several apps in one process keep their own counts. Recording resolves the series through two Map lookups and an array index:
  * no allocation once the (method, route) pair has been seen.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -71,8 +70,6 @@ interface StreamMessage {
 
 /** Server request and connection instruments in a registry. */
 export class ServerMetrics {
-  /** The `req.locals` key under which the middleware stores the start time (ms). */
-  readonly startKey: symbol = Symbol('avx.metrics.start');
   readonly requests;
   readonly duration: Histogram;
   readonly requestSize: Histogram;
@@ -170,7 +167,8 @@ export class ServerMetrics {
 
   /** Marks `req` as one of ours and notes its start (called by the middleware). */
   begin(req: Request): void {
-    (req.locals as Record<symbol, unknown>)[this.startKey] = requestStartTime(req);
+    requestStartTime(req);
+    req.meteredBy = this;
   }
 
   private routeSeries(method: string, route: string): RouteSeries {
@@ -209,9 +207,8 @@ export class ServerMetrics {
    * reports the response done.
    */
   record(req: Request, status: number, bytes: number, finishedAt: number): void {
-    const start = (req.locals as Record<symbol, unknown>)[this.startKey];
-    if (typeof start !== 'number') return;
-    const seconds = (finishedAt - start) / 1000;
+    if (req.meteredBy !== this) return;
+    const seconds = (finishedAt - req.instrumentedAt!) / 1000;
     const route = req.route ?? UNMATCHED_ROUTE;
     const c = status >= 100 && status < 600 ? (status / 100) | 0 : 0;
     let byStatus: StatusSeries;

@@ -210,14 +210,14 @@ export class OtlpHttpExporter implements SpanSink {
     const recordCount = records.count;
     if (recordCount > 0) records.drawIds();
     let view = new DataView(buf.buffer, buf.byteOffset, buf.length);
-    for (let i = 0; i < recordCount; i++) {
+    for (let i = 0; i < recordCount; i = records.encodedTo) {
       const first = count === 0 && i === 0;
       const from = first ? at : at + 1;
-      let end = records.encode(i, buf, view, from, SUFFIX.length);
+      let end = records.encodeFrom(i, buf, view, from, SUFFIX.length);
       while (end < 0) {
         buf = grow(buf, at, buf.length * 2);
         view = new DataView(buf.buffer, buf.byteOffset, buf.length);
-        end = records.encode(i, buf, view, from, SUFFIX.length);
+        end = records.encodeFrom(i, buf, view, from, SUFFIX.length);
       }
       if (!first) buf[at] = 0x2c; // ,
       at = end;
@@ -229,10 +229,8 @@ export class OtlpHttpExporter implements SpanSink {
   }
 
   private sendBatch(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    // The schedule timer, if armed, stays: when it fires it sends what has queued by then, if
+    // anything. Clearing it here and arming a new one for the next span cost a timer per batch.
     const count = this.queued;
     const { buf, length } = this.encodeBatch();
     const job = this.exportWithRetry(buf.subarray(0, length), count).then((accepted) => {

@@ -27,15 +27,30 @@ export class ServerSpanFacts implements HttpServerSpanFacts {
   readonly route: string | undefined;
   /** `http.response.status_code`; 0 before the response. */
   readonly responseStatus: number;
+  /**
+   * What the facts were read from, as the request has it: the same-as-last check compares
+   * these, most of them the very same string objects from request to request.
+   */
+  readonly target: string;
+  readonly host: string;
+  readonly requestMethod: string;
+  readonly secure: boolean;
+  readonly protocol: string;
 
   constructor(
     req: Request,
+    host: string,
     serverAddress: string,
     serverPort: number,
     userAgent: string | undefined,
     route: string | undefined,
     status: number,
   ) {
+    this.target = req.url;
+    this.host = host;
+    this.requestMethod = req.method;
+    this.secure = req.secure;
+    this.protocol = req.protocol;
     const method = methodLabel(req.method);
     this.method = method;
     this.methodOriginal = method === '_OTHER' ? req.method : undefined;
@@ -76,26 +91,25 @@ export class ServerSpanFactsReader {
   /** The facts of `req`, answered with `status` after matching `route`. */
   read(req: Request, route: string | undefined, status: number): ServerSpanFacts {
     const host = req.host;
-    if (host !== this.lastHost) this.parseHost(host);
     const userAgent = req.headers.getLowercase('user-agent');
     const f = this.last;
+    // The target stands for the path and the query; the Host for the server address and port.
     if (
       f !== undefined &&
-      f.path === req.path &&
+      f.target === req.url &&
       f.responseStatus === status &&
       f.route === route &&
+      f.host === host &&
       f.userAgent === userAgent &&
-      f.serverAddress === this.lastAddress &&
-      f.serverPort === this.lastPort &&
       f.clientAddress === req.remoteAddress &&
-      (f.methodOriginal ?? f.method) === req.method &&
-      f.query === req.search &&
-      f.scheme === (req.secure ? 'https' : 'http') &&
-      f.protocolVersion === protocolVersion(req.protocol)
+      f.requestMethod === req.method &&
+      f.secure === req.secure &&
+      f.protocol === req.protocol
     ) {
       return f;
     }
-    const made = new ServerSpanFacts(req, this.lastAddress, this.lastPort, userAgent, route, status);
+    if (host !== this.lastHost) this.parseHost(host);
+    const made = new ServerSpanFacts(req, host, this.lastAddress, this.lastPort, userAgent, route, status);
     this.last = made;
     return made;
   }

@@ -15,16 +15,18 @@
  * A record holds: the facts object, the parent context (from `traceparent`), a trace id drawn
  * early when a sampler needed one, and the start and end times. Records whose facts object,
  * parent presence and tracestate match the previous record's are encoded by copying its bytes
- * and writing the ids and times over them (otlp-json-span-writer.ts, `stampTemplate`);
+ * and writing the ids and times over them (otlp-json-span-writer.ts, `fillTemplate`, `stampCopy`);
  * otherwise a full span is made from the record and written out.
  */
 import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
 import { HttpServerSpan } from './http-server-span.js';
 import {
+  adoptSeconds,
+  fillTemplate,
   type SpanTemplate,
   spanJsonBound,
-  stampTemplate,
+  stampCopy,
   templateOf,
   timesFitTemplate,
   writeSpanJson,
@@ -42,6 +44,8 @@ const ENCODING_ONLY: SpanSink = { onEnd() {} };
 export class ServerSpanRecords {
   /** Records held. */
   count = 0;
+  /** The index after the last record {@link encodeFrom} wrote. */
+  encodedTo = 0;
   private readonly facts: (ServerSpanFacts | undefined)[] = [];
   private readonly parents: (SpanContext | undefined)[] = [];
   private readonly traceIds: (string | undefined)[] = [];
@@ -114,49 +118,73 @@ export class ServerSpanRecords {
   }
 
   /**
-   * Appends record `i`'s OTLP JSON at `at`, leaving `reserve` bytes of `buf` (whose DataView
-   * is `view`) after it; returns the offset after it, or -1 when `buf` is too small. Call
-   * {@link drawIds} first.
+   * Appends records from `first` on at `at` of `buf` (whose DataView is `view`), separated by
+   * commas, leaving `reserve` bytes after them. Records that encode like the template (same
+   * facts object, parent presence and tracestate as the record it was made from) go in one
+   * run: the template filled in once per record, then each record's ids and times written
+   * over its copy. Any other record is written in full, alone, and becomes the template.
+   * Returns the offset after the last record written, or -1 when record `first` does not fit;
+   * {@link encodedTo} is then the index after the last one written. Call {@link drawIds} first.
    */
-  encode(i: number, buf: Buffer, view: DataView, at: number, reserve: number): number {
-    const facts = this.facts[i]!;
-    const parent = this.parents[i];
-    const startTime = this.times[2 * i]!;
-    const endTime = this.times[2 * i + 1]!;
+  encodeFrom(first: number, buf: Buffer, view: DataView, at: number, reserve: number): number {
     const template = this.template;
-    if (
-      template !== undefined &&
-      facts === this.templateFacts &&
-      (parent === undefined) === template.parentAt < 0 &&
-      parent?.traceState === this.templateTraceState &&
-      timesFitTemplate(startTime, endTime)
-    ) {
-      if (at + template.bytes.length + reserve > buf.length) return -1;
-      const traceId = parent?.traceId ?? this.traceIds[i];
-      const parentId = parent?.spanId;
-      return stampTemplate(
-        template,
-        buf,
-        view,
-        at,
-        traceId,
-        this.random,
-        i * ID_BYTES,
-        parentId,
-        startTime,
-        endTime,
-      );
+    if (template !== undefined && this.encodesLikeTemplate(first)) {
+      const room = Math.floor((buf.length - reserve - at + 1) / template.pattern.length);
+      if (room === 0) return -1;
+      const limit = Math.min(this.count, first + room);
+      let last = first + 1;
+      while (last < limit && this.encodesLikeTemplate(last)) last++;
+      const end = fillTemplate(template, buf, at, last - first);
+      const random = this.randomView;
+      const times = this.times;
+      const size = template.pattern.length;
+      let moved = false;
+      for (let i = first, copyAt = at; i < last; i++, copyAt += size) {
+        const parent = this.parents[i];
+        moved =
+          stampCopy(
+            template,
+            buf,
+            view,
+            copyAt,
+            parent?.traceId ?? this.traceIds[i],
+            random,
+            i * ID_BYTES,
+            parent?.spanId,
+            times[2 * i]!,
+            times[2 * i + 1]!,
+          ) || moved;
+      }
+      if (moved) {
+        const i = last - 1;
+        adoptSeconds(template, buf, at + (i - first) * size, times[2 * i]!, times[2 * i + 1]!);
+      }
+      this.encodedTo = last;
+      return end;
     }
-    const span = this.span(i);
+    const span = this.span(first);
     if (at + spanJsonBound(span) + reserve > buf.length) return -1;
     const end = writeSpanJson(span, buf, at);
     const made = templateOf(span, buf, at, end);
     if (made !== undefined) {
+      const parent = this.parents[first];
       this.template = made;
-      this.templateFacts = facts;
+      this.templateFacts = this.facts[first];
       this.templateTraceState = parent?.traceState;
     }
+    this.encodedTo = first + 1;
     return end;
+  }
+
+  /** True when record `i` encodes like the template but for its ids and times. */
+  private encodesLikeTemplate(i: number): boolean {
+    const parent = this.parents[i];
+    return (
+      this.facts[i] === this.templateFacts &&
+      (parent === undefined) === this.template!.parentAt < 0 &&
+      parent?.traceState === this.templateTraceState &&
+      timesFitTemplate(this.times[2 * i]!, this.times[2 * i + 1]!)
+    );
   }
 
   /** Lets go of every record. */

@@ -82,7 +82,6 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   const sampler = options.sampler ?? parentBasedSampler(ratioSampler(options.sampleRatio ?? 1));
   const tracer = new Tracer(sink, sampler);
   const extract = options.extract ?? true;
-  const spanKey = Symbol('avx.tracing.span');
   setDefaultTracer(tracer);
   if (options.context === 'always') carryActiveSpan();
 
@@ -118,9 +117,9 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   /** Ends the span of `req` (made or deferred) as its response finishes. */
   const onResponseFinish = (request: Request, status: number, _bytes: number, finishedAt: number): void => {
     if (closed) return;
-    const marked = (request.locals as Record<symbol, unknown>)[spanKey];
+    const marked = request.traceMark;
     if (marked === undefined) return;
-    if (marked === DEFERRED) {
+    if (marked === deferred) {
       record(request, status, finishedAt);
       return;
     }
@@ -150,16 +149,19 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
     const parent = extract ? incomingContext(req) : undefined;
     const method = methodLabel(req.method);
     const span = tracer.startHttpServerSpan(method, parent, timeOrigin + requestStartTime(req));
-    (req.locals as Record<symbol, unknown>)[spanKey] = span;
+    req.traceMark = span;
     if (span.recording) factsAtStart.read(req, undefined, 0).applyTo(span);
     return span;
   };
 
-  /** Makes the deferred span of a request the handler asked for (trace-context-storage.ts). */
+  /**
+   * Makes the deferred span of a request the handler asked for (trace-context-storage.ts). A
+   * request whose span is deferred is marked with this object (`req.traceMark`).
+   */
   const deferred: DeferredSpanSource<Request> = {
     spanOf(req) {
-      const marked = (req.locals as Record<symbol, unknown>)[spanKey];
-      return marked === DEFERRED ? begin(req) : (marked as Span | undefined);
+      const marked = req.traceMark;
+      return marked === deferred ? begin(req) : (marked as Span | undefined);
     },
   };
 
@@ -167,7 +169,7 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   const enter = <A, R>(req: Request, fn: (arg: A) => R, arg: A): R => {
     if (exporter !== undefined && !isActiveSpanCarried()) {
       requestStartTime(req);
-      (req.locals as Record<symbol, unknown>)[spanKey] = DEFERRED;
+      req.traceMark = deferred;
       return runWithDeferredSpan(deferred, req, fn, arg);
     }
     return runWithActiveSpan(begin(req), fn, arg);
@@ -192,9 +194,6 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
 }
 
 const callNext = (next: Next) => next();
-
-/** Marks a request whose server span is deferred (see `tracing`). */
-const DEFERRED = Symbol('avx.tracing.deferred');
 
 /** The caller's context (`traceparent`, `tracestate`), or undefined for a new trace. */
 function incomingContext(req: Request): SpanContext | undefined {

@@ -49,12 +49,22 @@ test('record ids are the hex of the batch random bytes, written in full or stamp
   const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   const expected = Buffer.alloc(n * ID_BYTES);
   fill(expected, 0, expected.length);
+  const spans: Record<string, unknown>[] = [];
+  const runs: number[] = [];
   let at = 0;
-  for (let i = 0; i < n; i++) {
-    const end = records.encode(i, buf, view, at, 0);
+  for (let i = 0; i < n; i = records.encodedTo) {
+    const end = records.encodeFrom(i, buf, view, at, 0);
     assert.ok(end > at);
-    const span = JSON.parse(buf.toString('latin1', at, end));
+    spans.push(...JSON.parse(`[${buf.toString('latin1', at, end)}]`));
+    runs.push(records.encodedTo - i);
     at = end;
+  }
+  // The first record and the one with a parent are written in full; the others in runs of
+  // copies: 1, then 4 copies, the parent's, the first after it (parent presence changed), 33.
+  assert.deepEqual(runs, [1, 4, 1, 1, 33]);
+  assert.equal(spans.length, n);
+  for (let i = 0; i < n; i++) {
+    const span = spans[i]!;
     const ids = expected.subarray(i * ID_BYTES, (i + 1) * ID_BYTES);
     let traceId = ids.toString('hex', 0, 16);
     let spanId = ids.toString('hex', 16, 24);
@@ -69,5 +79,38 @@ test('record ids are the hex of the batch random bytes, written in full or stamp
     assert.equal(span.spanId, spanId, `span id of record ${i}`);
     assert.equal(span.startTimeUnixNano, String(BigInt(now + i) * 1_000_000n));
     assert.equal(span.endTimeUnixNano, String(BigInt(now + i) * 1_000_000n + 250_000n));
+  }
+});
+
+test('copies stamped across a second boundary, and in the batch after, carry exact times', () => {
+  const records = new ServerSpanRecords();
+  const facts = new ServerSpanFactsReader().read(request(), '/hello', 200);
+  const buf = Buffer.alloc(1 << 16);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  // 0.9 s into a second: a batch of 40 spans 5 ms apart crosses into the next second in the
+  // middle of a run of copies (the template's seconds digits are the first second's).
+  const base = Math.floor(Date.now() / 1000) * 1000 + 900;
+  for (const batch of [0, 1]) {
+    const from = base + batch * 200;
+    const n = 40;
+    for (let i = 0; i < n; i++) records.add(facts, undefined, undefined, from + 5 * i, from + 5 * i + 1.5);
+    records.drawIds();
+    let at = 0;
+    const spans: { startTimeUnixNano: string; endTimeUnixNano: string }[] = [];
+    for (let i = 0; i < n; i = records.encodedTo) {
+      const end = records.encodeFrom(i, buf, view, at, 0);
+      spans.push(...JSON.parse(`[${buf.toString('latin1', at, end)}]`));
+      at = end;
+    }
+    records.clear();
+    for (let i = 0; i < n; i++) {
+      const ms = BigInt(from + 5 * i);
+      assert.equal(spans[i]!.startTimeUnixNano, String(ms * 1_000_000n), `batch ${batch} start ${i}`);
+      assert.equal(
+        spans[i]!.endTimeUnixNano,
+        String(ms * 1_000_000n + 1_500_000n),
+        `batch ${batch} end ${i}`,
+      );
+    }
   }
 });
