@@ -54,6 +54,7 @@ export class ServerSpanRecords {
   /** The random bytes of the ids of the batch being encoded, {@link ID_BYTES} per record. */
   private random = Buffer.alloc(0);
   private randomView = new DataView(new ArrayBuffer(0));
+  private randomWords = new Int32Array(0);
   /** The encoding of the last record written in full, and what made it. */
   private template: SpanTemplate | undefined;
   private templateFacts: ServerSpanFacts | undefined;
@@ -97,23 +98,18 @@ export class ServerSpanRecords {
   drawIds(): void {
     const n = this.count;
     if (this.random.length < n * ID_BYTES) {
-      this.random = Buffer.allocUnsafe(Math.max(n, 64) * ID_BYTES);
-      this.randomView = new DataView(this.random.buffer, this.random.byteOffset, this.random.length);
+      // Its own ArrayBuffer, so that the 32-bit view below is aligned.
+      const memory = new ArrayBuffer(Math.max(n, 64) * ID_BYTES);
+      this.random = Buffer.from(memory);
+      this.randomView = new DataView(memory);
+      this.randomWords = new Int32Array(memory);
     }
     const random = this.random;
-    const words = this.randomView;
+    const words = this.randomWords;
     this.fillRandom(random, 0, n * ID_BYTES);
-    for (let at = 0, end = n * ID_BYTES; at < end; at += ID_BYTES) {
-      if (
-        (words.getUint32(at) |
-          words.getUint32(at + 4) |
-          words.getUint32(at + 8) |
-          words.getUint32(at + 12)) ===
-        0
-      ) {
-        random[at + 15] = 1;
-      }
-      if ((words.getUint32(at + 16) | words.getUint32(at + 20)) === 0) random[at + ID_BYTES - 1] = 1;
+    for (let w = 0, end = (n * ID_BYTES) >> 2; w < end; w += ID_BYTES >> 2) {
+      if ((words[w]! | words[w + 1]! | words[w + 2]! | words[w + 3]!) === 0) random[4 * w + 15] = 1;
+      if ((words[w + 4]! | words[w + 5]!) === 0) random[4 * w + ID_BYTES - 1] = 1;
     }
   }
 
