@@ -378,6 +378,19 @@ export class Headers {
   }
 
   /**
+   * @internal The lowercase keys, parallel to {@link rawValues}, for internal readers that
+   * look up several fields in one scan (tracing's span facts). Read only.
+   */
+  get rawKeys(): readonly string[] {
+    return this.#keys;
+  }
+
+  /** @internal The values, parallel to {@link rawKeys}. Read only. */
+  get rawValues(): readonly string[] {
+    return this.#values;
+  }
+
+  /**
    * {@link get} for a name already in lowercase (`'user-agent'`), without normalizing it first:
    * for lookups on every request, such as the server's own instruments.
    */

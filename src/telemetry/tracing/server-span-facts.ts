@@ -10,6 +10,7 @@
 import type { Request } from '../../server/request.js';
 import { methodLabel } from '../http-label-values.js';
 import type { HttpServerSpan, HttpServerSpanFacts } from './http-server-span.js';
+import type { SpanHeaderFields } from './span-header-fields.js';
 
 /** A request's server-span facts, with the route and status of its response. */
 export class ServerSpanFacts implements HttpServerSpanFacts {
@@ -88,10 +89,14 @@ export class ServerSpanFactsReader {
   private lastAddress = '';
   private lastPort = 0;
 
-  /** The facts of `req`, answered with `status` after matching `route`. */
-  read(req: Request, route: string | undefined, status: number): ServerSpanFacts {
-    const host = req.host;
-    const userAgent = req.headers.getLowercase('user-agent');
+  /**
+   * The facts of `req`, answered with `status` after matching `route`; `fields` are its span
+   * header fields, already read.
+   */
+  read(req: Request, route: string | undefined, status: number, fields: SpanHeaderFields): ServerSpanFacts {
+    // No Host field: HTTP/2 and HTTP/3 requests have `:authority` instead.
+    const host = fields.host ?? req.host;
+    const userAgent = fields.userAgent;
     const f = this.last;
     // The target stands for the path and the query; the Host for the server address and port.
     if (

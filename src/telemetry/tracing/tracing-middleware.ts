@@ -22,6 +22,7 @@ import { type OtlpExporterOptions, OtlpHttpExporter } from './otlp-http-exporter
 import { parentBasedSampler, ratioSampler, type Sampler } from './sampler.js';
 import { ServerSpanFactsReader } from './server-span-facts.js';
 import { type Span, type SpanSink, timeOrigin } from './span.js';
+import { SpanHeaderFields } from './span-header-fields.js';
 import {
   carryActiveSpan,
   type DeferredSpanSource,
@@ -109,6 +110,7 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   // active span is not carried through async context (trace-context-storage.ts).
   const factsAtEnd = new ServerSpanFactsReader();
   const factsAtStart = new ServerSpanFactsReader();
+  const headerFields = new SpanHeaderFields();
   // The default sampler records every new trace: no trace id is needed to decide.
   const everyRoot = options.sampler === undefined && (options.sampleRatio ?? 1) >= 1;
 
@@ -129,14 +131,15 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
 
   /** Queues the deferred span of a finished request, when sampled, as a record. */
   const record = (req: Request, status: number, finishedAt: number): void => {
-    const parent = extract ? incomingContext(req) : undefined;
+    const fields = headerFields.read(req.headers);
+    const parent = extract ? incomingContext(fields) : undefined;
     let traceId = parent?.traceId;
     if (parent !== undefined || !everyRoot) {
       traceId ??= newTraceId();
       if (!sampler.shouldSample(parent, traceId)) return;
     }
     exporter!.addServerSpan(
-      factsAtEnd.read(req, req.route, status),
+      factsAtEnd.read(req, req.route, status, fields),
       parent,
       traceId,
       timeOrigin + requestStartTime(req),
@@ -146,11 +149,12 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
 
   /** Starts the server span of `req` and notes it on the request. */
   const begin = (req: Request): HttpServerSpan => {
-    const parent = extract ? incomingContext(req) : undefined;
+    const fields = headerFields.read(req.headers);
+    const parent = extract ? incomingContext(fields) : undefined;
     const method = methodLabel(req.method);
     const span = tracer.startHttpServerSpan(method, parent, timeOrigin + requestStartTime(req));
     req.traceMark = span;
-    if (span.recording) factsAtStart.read(req, undefined, 0).applyTo(span);
+    if (span.recording) factsAtStart.read(req, undefined, 0, fields).applyTo(span);
     return span;
   };
 
@@ -196,7 +200,7 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
 const callNext = (next: Next) => next();
 
 /** The caller's context (`traceparent`, `tracestate`), or undefined for a new trace. */
-function incomingContext(req: Request): SpanContext | undefined {
-  const traceparent = req.headers.getLowercase('traceparent');
-  return traceparent === undefined ? undefined : parseTraceparent(traceparent, req.headers.get('tracestate'));
+function incomingContext(fields: SpanHeaderFields): SpanContext | undefined {
+  const traceparent = fields.traceparent;
+  return traceparent === undefined ? undefined : parseTraceparent(traceparent, fields.tracestate);
 }

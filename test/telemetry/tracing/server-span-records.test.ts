@@ -8,6 +8,7 @@ import { IncomingBody } from '../../../src/core/incoming-body.js';
 import { Request } from '../../../src/server/request.js';
 import { ServerSpanFactsReader } from '../../../src/telemetry/tracing/server-span-facts.js';
 import { ServerSpanRecords } from '../../../src/telemetry/tracing/server-span-records.js';
+import { SpanHeaderFields } from '../../../src/telemetry/tracing/span-header-fields.js';
 
 function request(): Request {
   return new Request({
@@ -31,7 +32,13 @@ test('record ids are the hex of the batch random bytes, written in full or stamp
     buf.fill(0, offset + zeroSpan * ID_BYTES + 16, offset + zeroSpan * ID_BYTES + 24);
   };
   const records = new ServerSpanRecords(fill);
-  const facts = new ServerSpanFactsReader().read(request(), '/hello', 200);
+  const req = request();
+  const facts = new ServerSpanFactsReader().read(
+    req,
+    '/hello',
+    200,
+    new SpanHeaderFields().read(req.headers),
+  );
   const parent = {
     traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
     spanId: '00f067aa0ba902b7',
@@ -84,7 +91,13 @@ test('record ids are the hex of the batch random bytes, written in full or stamp
 
 test('copies stamped across a second boundary, and in the batch after, carry exact times', () => {
   const records = new ServerSpanRecords();
-  const facts = new ServerSpanFactsReader().read(request(), '/hello', 200);
+  const req = request();
+  const facts = new ServerSpanFactsReader().read(
+    req,
+    '/hello',
+    200,
+    new SpanHeaderFields().read(req.headers),
+  );
   const buf = Buffer.alloc(1 << 16);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   // 0.9 s into a second: a batch of 40 spans 5 ms apart crosses into the next second in the
