@@ -179,6 +179,30 @@ for (let i = 0; i < 100; i++) {
   DIGIT_PAIRS[2 * i + 1] = 0x30 + (i % 10);
 }
 
+/** `000` to `999` as the top three bytes of a big-endian 32-bit word, the low byte zero. */
+const DIGIT_TRIPLES = new Int32Array(1000);
+for (let i = 0; i < 1000; i++) {
+  const digits = String(i).padStart(3, '0');
+  DIGIT_TRIPLES[i] =
+    (digits.charCodeAt(0) << 24) | (digits.charCodeAt(1) << 16) | (digits.charCodeAt(2) << 8);
+}
+
+/**
+ * Writes an integer 0 <= value < 1e9 as exactly nine digits at `at` of the DataView `view`,
+ * followed by a quote: where a template's time digits end their JSON string. Three 32-bit
+ * writes of three digits each, each write's spare byte covered by the next, the last one's
+ * being the quote: about half the work of {@link putNineDigits}.
+ */
+function putNineDigitsQuoted(view: DataView, at: number, value: number): void {
+  const v = value | 0;
+  const high = (v / 1_000_000) | 0;
+  const rest = (v - high * 1_000_000) | 0;
+  const middle = (rest / 1000) | 0;
+  view.setInt32(at, DIGIT_TRIPLES[high]!);
+  view.setInt32(at + 3, DIGIT_TRIPLES[middle]!);
+  view.setInt32(at + 6, DIGIT_TRIPLES[(rest - middle * 1000) | 0]! | 0x22);
+}
+
 /**
  * Writes an integer 0 <= value < 1e9 as exactly nine digits. The value is made a 32-bit
  * integer first (it fits), so the divisions by constants compile to multiplications; on
@@ -428,7 +452,7 @@ export function stampCopy(
   if (traceId === undefined) putHex(view, at + TRACE_ID_AT, ids, idsAt, 16);
   else putAscii(buf, at + TRACE_ID_AT, traceId);
   putHex(view, at + SPAN_ID_AT, ids, idsAt + 16, 8);
-  return putCopyTimes(template, buf, at, startTime, endTime);
+  return putCopyTimes(template, buf, view, at, startTime, endTime);
 }
 
 /** Copies `template` at `at` (room checked by the caller); returns the offset after it. */
@@ -473,12 +497,13 @@ function wholeSeconds(ms: number): number {
 function putCopyTimes(
   template: SpanTemplate,
   buf: Buffer,
+  view: DataView,
   at: number,
   startTime: number,
   endTime: number,
 ): boolean {
-  const startSeconds = putTemplateNanos(buf, at + template.startAt, startTime, template.startSeconds);
-  const endSeconds = putTemplateNanos(buf, at + template.endAt, endTime, template.endSeconds);
+  const startSeconds = putTemplateNanos(buf, view, at + template.startAt, startTime, template.startSeconds);
+  const endSeconds = putTemplateNanos(buf, view, at + template.endAt, endTime, template.endSeconds);
   return startSeconds !== template.startSeconds || endSeconds !== template.endSeconds;
 }
 
@@ -503,20 +528,31 @@ export function adoptSeconds(
  * Writes a 19-digit nanosecond time over a template's whose whole seconds were `seconds`
  * (only the last nine digits when they are the same); returns the whole seconds written.
  */
-function putTemplateNanos(buf: Uint8Array, at: number, ms: number, seconds: number): number {
+function putTemplateNanos(buf: Buffer, view: DataView, at: number, ms: number, seconds: number): number {
   // Exact: `ms` and the second's start are within a factor of two of each other (Sterbenz),
   // and the product has at most 36 significant bits.
   const inSecond = ms - seconds * 1000;
   if (inSecond >= 0 && inSecond < 1000) {
     const nanos = Math.round(inSecond * 1e6);
     if (nanos < 1e9) {
-      putNineDigits(buf, at + 10, nanos);
+      putNineDigitsQuoted(view, at + 10, nanos);
       return seconds;
     }
   }
   putUnixNanos(buf, at, ms);
   return wholeSeconds(ms);
 }
+
+/** A DataView of `buf`, made once per buffer (the exporter reuses its batch buffers). */
+function viewOf(buf: Buffer): DataView {
+  if (viewBuffer !== buf) {
+    viewBuffer = buf;
+    bufferView = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  }
+  return bufferView;
+}
+let viewBuffer: Buffer | undefined;
+let bufferView: DataView = new DataView(new ArrayBuffer(0));
 
 let serverTemplate: SpanTemplate | undefined;
 let otherTemplate: SpanTemplate | undefined;
@@ -547,7 +583,7 @@ export function appendSpanJson(span: Span, buf: Buffer, at: number, reserve: num
     if (at + template.bytes.length + reserve > buf.length) return -1;
     const end = copyTemplate(template, buf, at);
     if (template.parentAt >= 0) putAscii(buf, at + template.parentAt, span.parentSpanId!);
-    if (putCopyTimes(template, buf, at, span.startTime, span.endTime)) {
+    if (putCopyTimes(template, buf, viewOf(buf), at, span.startTime, span.endTime)) {
       adoptSeconds(template, buf, at, span.startTime, span.endTime);
     }
     const digits = span.idDigits;
