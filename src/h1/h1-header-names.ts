@@ -1,8 +1,8 @@
 /**
  * Interned spellings of common header field names, and the classification of the names that
- * change how a message is framed (RFC 9112 §6). Interning lets the parser hand out the same
- * string for `Host` on every request instead of allocating one, and makes later comparisons
- * against those names pointer-cheap.
+ * change how a message is framed (RFC 9112 §6) or are counted (Host, RFC 9112 §3.2). Interning
+ * lets the parser hand out the same string for `Host` on every request instead of allocating
+ * one, and makes later comparisons against those names pointer-cheap.
  */
 import { Buffer } from 'node:buffer';
 
@@ -14,6 +14,8 @@ export const enum HeaderKind {
   Connection,
   Upgrade,
   Expect,
+  /** Counted: a request needs exactly one (RFC 9112 §3.2). */
+  Host,
 }
 
 /** Common names in their usual spelling; each is also interned in lower case. */
@@ -209,11 +211,13 @@ export function internHeaderNameString(name: string): string {
   return byString.get(name) ?? name;
 }
 
-/** Which framing-relevant field `name` is, case-insensitively (RFC 9110 §5.1). */
+/** Which field the parser acts on `name` is, case-insensitively (RFC 9110 §5.1). */
 export function classifyHeaderName(name: string): HeaderKind {
   const len = name.length;
-  if (len !== 14 && len !== 17 && len !== 10 && len !== 7 && len !== 6) return HeaderKind.Other;
+  if (len !== 14 && len !== 17 && len !== 10 && len !== 7 && len !== 6 && len !== 4) return HeaderKind.Other;
   switch (name.toLowerCase()) {
+    case 'host':
+      return HeaderKind.Host;
     case 'content-length':
       return HeaderKind.ContentLength;
     case 'transfer-encoding':

@@ -216,6 +216,9 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
   private connectionUpgrade = false;
   private upgradeHeader = false;
   private expectContinue = false;
+  /** Host field lines of the head, and the last one's value (RFC 9112 §3.2). */
+  private hostCount = 0;
+  private host = '';
   private keepAlive = true;
   private upgrade = false;
   private remaining = 0;
@@ -1292,6 +1295,12 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
       case HeaderKind.Expect:
         if (value.length === 12 && value.toLowerCase() === '100-continue') this.expectContinue = true;
         break;
+      case HeaderKind.Host:
+        // Counted here, while the line is at hand, so a server can enforce RFC 9112 §3.2
+        // (exactly one Host) without searching the field list again.
+        this.hostCount++;
+        this.host = value;
+        break;
     }
   }
 
@@ -1470,6 +1479,8 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
         keepAlive: this.keepAlive,
         upgrade: this.upgrade,
         expectContinue: this.expectContinue,
+        hostCount: this.hostCount,
+        host: this.host,
       };
       head = req as unknown as Head;
       if (this.handler.onHead(head) === H1ResponseBody.None) body = Body.None;
@@ -1708,6 +1719,8 @@ export class H1Parser<Head extends H1MessageHead = H1RequestHead | H1ResponseHea
     this.connectionUpgrade = false;
     this.upgradeHeader = false;
     this.expectContinue = false;
+    this.hostCount = 0;
+    this.host = '';
     this.keepAlive = true;
     this.upgrade = false;
     this.remaining = 0;

@@ -79,6 +79,13 @@ export interface H1RequestHead extends H1MessageHead {
   url: string;
   /** The request carries `Expect: 100-continue` (RFC 9110 §10.1.1). */
   expectContinue: boolean;
+  /**
+   * Host field lines in the header section, in any spelling of the name. RFC 9112 §3.2: a
+   * server answers 400 when an HTTP/1.1 request has none or any request has more than one.
+   */
+  hostCount: number;
+  /** The value of the (last) Host field line; '' when there is none. */
+  host: string;
 }
 
 /** A parsed response head (RFC 9112 §4). */

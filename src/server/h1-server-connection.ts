@@ -36,6 +36,21 @@ export class ClientGoneError extends AvxError {
   }
 }
 
+/**
+ * A request's Host field breaks RFC 9112 §3.2: an HTTP/1.1 request without one, a request with
+ * more than one Host field line, or a value that is no `uri-host [ ":" port ]` (RFC 9110 §7.2).
+ * The server answers 400 and closes the connection.
+ */
+export class HostFieldError extends AvxError {
+  declare readonly code: 'AVX_H1_MISSING_HOST' | 'AVX_H1_DUPLICATE_HOST' | 'AVX_H1_INVALID_HOST';
+  /** The status the server answers with. */
+  readonly status = 400;
+
+  constructor(code: HostFieldError['code'], message: string) {
+    super(code, message);
+  }
+}
+
 /** One request and its response, in connection order. */
 interface Exchange {
   req: Request;
@@ -217,6 +232,9 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
   // Parser events
 
   onHead(head: H1RequestHead): void {
+    // RFC 9112 §3.2. Nearly every request has one Host, the same as the one before (the parser
+    // hands out the same string for repeated bytes), so the common case is two comparisons.
+    if (head.hostCount !== 1 || head.host !== lastValidHost) this.checkHost(head);
     this.requestCount++;
     const hasBody = head.contentLength > 0 || head.chunked;
     const body = hasBody
@@ -289,6 +307,44 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     } else {
       this.settle(ex, result);
     }
+  }
+
+  /**
+   * RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1
+   * request message that lacks a Host header field and to any request message that contains
+   * more than one Host header field line or a Host header field with an invalid field value."
+   * Throws {@link HostFieldError}; thrown from `onHead`, it stops the parser (no later request
+   * of the same bytes is dispatched) and reaches `onData`, which answers 400 and closes, as for
+   * a parse error. Versions other than HTTP/1.x are left to the 505 in `onHead`.
+   */
+  private checkHost(head: H1RequestHead): void {
+    if (head.versionMajor !== 1 || head.protocol !== 'HTTP') return;
+    const count = head.hostCount;
+    if (count > 1) {
+      throw new HostFieldError(
+        'AVX_H1_DUPLICATE_HOST',
+        `${count} Host field lines: a request must have one (RFC 9112 §3.2)`,
+      );
+    }
+    if (count === 0) {
+      // HTTP/1.0 predates Host; `requireHostHeader: false` admits 1.1 clients that omit it.
+      if (head.versionMinor >= 1 && this.config.requireHostHeader) {
+        throw new HostFieldError(
+          'AVX_H1_MISSING_HOST',
+          'an HTTP/1.1 request must have a Host header field (RFC 9112 §3.2)',
+        );
+      }
+      return;
+    }
+    const host = head.host;
+    // The value is client input: the message does not repeat it.
+    if (!isHostValue(host)) {
+      throw new HostFieldError(
+        'AVX_H1_INVALID_HOST',
+        'the Host value is not uri-host [ ":" port ] (RFC 9110 §7.2, RFC 3986 §3.2.2)',
+      );
+    }
+    lastValidHost = host;
   }
 
   onBody(chunk: Buffer): void {
@@ -687,8 +743,9 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
 
   private onParseError(err: unknown): void {
     this.stopReading();
-    const status = err instanceof H1ParseError ? err.status : 400;
-    const message = err instanceof H1ParseError ? err.message : 'Bad Request';
+    const known = err instanceof H1ParseError || err instanceof HostFieldError;
+    const status = known ? err.status : 400;
+    const message = known ? err.message : 'Bad Request';
     const receiving = this.receiving;
     if (receiving !== undefined) {
       // The broken bytes were inside this request's body: its handler sees the error.
@@ -759,6 +816,33 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     if (this.queue.length === 0) this.answerAndClose(408, 'Request Timeout');
     else for (const ex of this.queue) ex.keepAlive = false;
   }
+}
+
+/**
+ * The last Host value found valid, by any connection: requests repeat their Host, and the
+ * parser gives repeated bytes the same string, so most checks end at one comparison.
+ */
+let lastValidHost = '';
+
+/**
+ * The bytes a Host value may hold (RFC 9110 §7.2: `uri-host [ ":" port ]`, RFC 3986 §3.2.2):
+ * unreserved, sub-delims, `%` of pct-encoded, `:` of the port and of IPv6 literals, and the
+ * brackets around those. Not a full grammar check: it catches what is plainly not an
+ * authority (whitespace, `/`, `?`, `#`, `@` of userinfo, quotes, non-ASCII) at one table
+ * lookup a character.
+ */
+const HOST_CHARS = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%:[]") {
+  HOST_CHARS[c.charCodeAt(0)] = 1;
+}
+
+/** `value` is empty (allowed, RFC 9112 §3.2) or made only of {@link HOST_CHARS}. */
+function isHostValue(value: string): boolean {
+  for (let k = 0; k < value.length; k++) {
+    const c = value.charCodeAt(k);
+    if (c >= 128 || HOST_CHARS[c] !== 1) return false;
+  }
+  return true;
 }
 
 function onConnectionTimeout(conn: H1ServerConnection): void {

@@ -47,6 +47,13 @@ export interface ListenOptions {
   maxUriLength?: number;
   /** Accept methods outside the registry (answered by the router as usual). Default false (501). */
   acceptAnyMethod?: boolean;
+  /**
+   * Answer 400 and close when an HTTP/1.1 request has no Host header field (RFC 9112 §3.2),
+   * like node:http's `requireHostHeader`. Default true; false admits 1.1 clients that omit
+   * it. HTTP/1.0 requests may always omit Host; more than one Host field line, or an invalid
+   * Host value, is answered 400 either way.
+   */
+  requireHostHeader?: boolean;
   /** The timer wheel for every timeout. Default: the process-wide wheel. */
   wheel?: TimerWheel;
   /**
@@ -66,6 +73,8 @@ export interface ServerConfig {
   maxRequestsPerConnection: number;
   maxPipelinedRequests: number;
   closeTimeout: number;
+  /** See {@link ListenOptions.requireHostHeader}. */
+  requireHostHeader: boolean;
   parser: H1ParserOptions;
   wheel: TimerWheel;
   http2: H2ConnectionOptions | undefined;
@@ -81,6 +90,7 @@ export function resolveServerConfig(options: ListenOptions): ServerConfig {
     maxRequestsPerConnection: options.maxRequestsPerConnection ?? 0,
     maxPipelinedRequests: options.maxPipelinedRequests ?? 16,
     closeTimeout: options.closeTimeout ?? 10000,
+    requireHostHeader: options.requireHostHeader ?? true,
     parser: {
       maxHeaderBytes: options.maxHeaderBytes ?? 16384,
       maxHeaderCount: options.maxHeaderCount ?? 100,

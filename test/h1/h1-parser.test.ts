@@ -195,6 +195,40 @@ describe('H1Parser requests', () => {
     );
   });
 
+  test('Host field lines are counted in any spelling of the name, whole or split (RFC 9112 §3.2)', () => {
+    // The server answers 400 to a count other than one; the parser's part is to count every
+    // spelling, through the common-name fast path ('Host', 'host') and the slow one ('hOsT').
+    const input =
+      'GET /0 HTTP/1.1\r\n\r\n' +
+      'GET /1 HTTP/1.1\r\nHost: a.example\r\n\r\n' +
+      'GET /2 HTTP/1.1\r\nhost: a.example:8080\r\n\r\n' +
+      'GET /3 HTTP/1.1\r\nHOST: b.example\r\nX-Host: no\r\nHosts: no\r\n\r\n' +
+      'GET /4 HTTP/1.1\r\nHost: a.example\r\nhOsT: b.example \r\n\r\n' +
+      'GET /5 HTTP/1.0\r\nHost:\r\nhost: x\r\nConnection: keep-alive\r\nHOST: y\r\n\r\n' +
+      'POST /6 HTTP/1.1\r\nHost: c\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nHost: trailer\r\n\r\n' +
+      'GET /7 HTTP/1.1\r\n\r\n';
+    const expected = [
+      [0, ''],
+      [1, 'a.example'],
+      [1, 'a.example:8080'],
+      [1, 'b.example'],
+      [2, 'b.example'],
+      [3, 'y'],
+      [1, 'c'],
+      [0, ''],
+    ];
+    const bytes = Buffer.from(input, 'latin1');
+    const everyByte = Array.from({ length: bytes.length - 1 }, (_, k) => k + 1);
+    for (const splits of [[], everyByte]) {
+      const { messages } = req(bytes, {}, splits);
+      assert.deepEqual(
+        messages.map((m) => [m.head.hostCount, m.head.host]),
+        expected,
+        `split at ${splits.length} points`,
+      );
+    }
+  });
+
   test('Expect: 100-continue is reported', () => {
     const { messages } = req('PUT / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\nx');
     assert.equal(messages[0].head.expectContinue, true);

@@ -293,6 +293,8 @@ export class LlhttpNodeParser<Head extends H1MessageHead = H1MessageHead> {
           method === undefined ? '' : (LLHTTP_METHODS[method] ?? binding.methods[method] ?? String(method)),
         url: this.pendingUrl === '' ? (url ?? '') : this.pendingUrl + (url ?? ''),
         expectContinue: false,
+        hostCount: 0,
+        host: '',
       };
       head = request;
     } else {

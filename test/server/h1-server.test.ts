@@ -196,13 +196,13 @@ describe('HTTP/1.1 server', () => {
 
   test('errors map to statuses: 400, 413, 414, 431, 501, 505', async () => {
     const cases: [string, number][] = [
-      ['GET / HTTP/1.1\r\nBad Header: x\r\n\r\n', 400],
-      [`PUT /upload HTTP/1.1\r\nContent-Length: 5000\r\n\r\n${'x'.repeat(5000)}`, 413],
-      [`GET /${'a'.repeat(9000)} HTTP/1.1\r\n\r\n`, 414],
-      [`GET / HTTP/1.1\r\nX: ${'a'.repeat(17000)}\r\n\r\n`, 431],
-      ['BREW / HTTP/1.1\r\n\r\n', 501],
+      ['GET / HTTP/1.1\r\nHost: x\r\nBad Header: x\r\n\r\n', 400],
+      [`PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n${'x'.repeat(5000)}`, 413],
+      [`GET /${'a'.repeat(9000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 414],
+      [`GET / HTTP/1.1\r\nHost: x\r\nX: ${'a'.repeat(17000)}\r\n\r\n`, 431],
+      ['BREW / HTTP/1.1\r\nHost: x\r\n\r\n', 501],
       ['GET / HTTP/2.0\r\n\r\n', 505],
-      ['POST / HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
+      ['POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
     ];
     for (const [input, status] of cases) {
       const raw = await rawExchange(port, input);
@@ -219,7 +219,7 @@ describe('HTTP/1.1 server', () => {
     const chunk = `400\r\n${'y'.repeat(1024)}\r\n`;
     const raw = await rawExchange(
       port,
-      `PUT /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}0\r\n\r\n`,
+      `PUT /upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}0\r\n\r\n`,
     );
     assert.equal(statusCodes(raw)[0], 413);
   });
@@ -227,7 +227,7 @@ describe('HTTP/1.1 server', () => {
   test('a response sent before the body was read keeps the connection in step', async () => {
     const raw = await rawExchange(
       port,
-      'POST /ignore-body HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789GET / HTTP/1.1\r\nConnection: close\r\n\r\n',
+      'POST /ignore-body HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n0123456789GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
     );
     assert.deepEqual(statusCodes(raw), [200, 200]);
     assert.match(raw, /hello world$/);
@@ -237,7 +237,7 @@ describe('HTTP/1.1 server', () => {
     const socket = await openSocket(port);
     const got: Buffer[] = [];
     socket.on('data', (c) => got.push(c));
-    socket.write('GET / HTTP/1.1\r\n');
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
     for (let i = 0; i < 5; i++) {
       await sleep(120);
       if (socket.destroyed) break;
@@ -318,7 +318,7 @@ describe('HTTP/1.1 server', () => {
 
   test('maxRequestsPerConnection closes the connection after that many', async () => {
     const s = await new App().get('/', () => 'ok').listen({ port: 0, maxRequestsPerConnection: 2 });
-    const raw = await rawExchange(s.port, 'GET / HTTP/1.1\r\n\r\n'.repeat(3));
+    const raw = await rawExchange(s.port, 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(3));
     assert.deepEqual(statusCodes(raw), [200, 200]);
     assert.match(raw, /Connection: close/);
     await s.close();
@@ -358,7 +358,10 @@ describe('HTTP/1.1 server', () => {
   });
 
   test('an Upgrade request without a handler is answered and the connection closed', async () => {
-    const raw = await rawExchange(port, 'GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n');
+    const raw = await rawExchange(
+      port,
+      'GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: foo\r\n\r\n',
+    );
     assert.deepEqual(statusCodes(raw), [200]);
     assert.match(raw, /Connection: close/);
   });

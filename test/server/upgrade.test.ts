@@ -43,13 +43,13 @@ test('an upgrade handler may decline with a response; unknown tokens are served 
   try {
     const declined = await rawExchange(
       server.port,
-      'GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n',
     );
     assert.deepEqual(statusCodes(declined), [426]);
     assert.match(declined, /upgrade refused$/);
     const ignored = await rawExchange(
       server.port,
-      'GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: other\r\n\r\n',
+      'GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: other\r\n\r\n',
     );
     assert.deepEqual(statusCodes(ignored), [200]);
     assert.match(ignored, /plain$/);
@@ -76,7 +76,10 @@ test('diagnostics_channel reports connections, request starts and response finis
   app.get('/b', () => new Response(null, { status: 404 }));
   const server = await app.listen({ port: 0 });
   try {
-    await rawExchange(server.port, 'GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\nConnection: close\r\n\r\n');
+    await rawExchange(
+      server.port,
+      'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+    );
     await sleep(20);
     assert.deepEqual(events, ['open', 'start /a', 'finish 200 5', 'start /b', 'finish 404 0', 'close']);
   } finally {
