@@ -127,3 +127,60 @@ test('copies stamped across a second boundary, and in the batch after, carry exa
     }
   }
 });
+
+test('batches draw their ids from one pool of random bytes, refilled when it runs out', () => {
+  const fills: number[] = [];
+  // Known bytes with no short period: xorshift32 from a seed per fill.
+  const known = (seed: number, size: number): Buffer => {
+    const out = Buffer.alloc(size);
+    let x = seed;
+    for (let k = 0; k < size; k++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      out[k] = x & 0xff;
+    }
+    return out;
+  };
+  const fill = (buf: Buffer, offset: number, size: number) => {
+    fills.push(size);
+    known(fills.length, size).copy(buf, offset);
+  };
+  const records = new ServerSpanRecords(fill);
+  const req = request();
+  const facts = new ServerSpanFactsReader().read(
+    req,
+    '/hello',
+    200,
+    new SpanHeaderFields().read(req.headers),
+  );
+  const buf = Buffer.alloc(1 << 22);
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  const spanIds = (n: number): string[] => {
+    const now = Date.now();
+    for (let i = 0; i < n; i++) records.add(facts, undefined, undefined, now, now + 1);
+    records.drawIds();
+    let at = 0;
+    const ids: string[] = [];
+    for (let i = 0; i < n; i = records.encodedTo) {
+      const end = records.encodeFrom(i, buf, view, at, 0);
+      for (const span of JSON.parse(`[${buf.toString('latin1', at, end)}]`)) ids.push(span.spanId);
+      at = end;
+    }
+    records.clear();
+    return ids;
+  };
+  const first = spanIds(40);
+  const second = spanIds(40);
+  assert.equal(fills.length, 1, 'both batches from the first fill');
+  // The second batch's ids are the pool bytes after the first batch's.
+  const pool = known(1, fills[0]!);
+  assert.equal(first[0], pool.toString('hex', 16, 24));
+  assert.equal(second[0], pool.toString('hex', 40 * 24 + 16, 40 * 24 + 24));
+  assert.equal(new Set([...first, ...second]).size, 80);
+  // A batch larger than what is left of the pool refills it, large enough for the batch.
+  const big = spanIds(3000);
+  assert.equal(fills.length, 2);
+  assert.ok(fills[1]! >= 3000 * 24);
+  assert.equal(big.length, 3000);
+});
