@@ -6,7 +6,10 @@ import { test } from 'node:test';
 import { Headers } from '../../../src/core/headers.js';
 import { IncomingBody } from '../../../src/core/incoming-body.js';
 import { Request } from '../../../src/server/request.js';
-import { ServerSpanFactsReader } from '../../../src/telemetry/tracing/server-span-facts.js';
+import {
+  type ServerSpanFacts,
+  ServerSpanFactsReader,
+} from '../../../src/telemetry/tracing/server-span-facts.js';
 import { ServerSpanRecords } from '../../../src/telemetry/tracing/server-span-records.js';
 import { SpanHeaderFields } from '../../../src/telemetry/tracing/span-header-fields.js';
 
@@ -21,6 +24,33 @@ function request(): Request {
   });
 }
 
+/** The facts of `request()` answered 200 on route `/hello`. */
+function helloFacts(): ServerSpanFacts {
+  const req = request();
+  return new ServerSpanFactsReader().read(req, '/hello', 200, new SpanHeaderFields().read(req.headers));
+}
+
+/**
+ * Draws the ids of the `n` records held, encodes them into `buf`, lets go of them, and returns
+ * them parsed, with the number of records each `encodeFrom` call wrote.
+ */
+function encodeAll<T>(records: ServerSpanRecords, n: number, buf: Buffer): { spans: T[]; runs: number[] } {
+  records.drawIds();
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  const spans: T[] = [];
+  const runs: number[] = [];
+  let at = 0;
+  for (let i = 0; i < n; i = records.encodedTo) {
+    const end = records.encodeFrom(i, buf, view, at, 0);
+    assert.ok(end > at);
+    spans.push(...JSON.parse(`[${buf.toString('latin1', at, end)}]`));
+    runs.push(records.encodedTo - i);
+    at = end;
+  }
+  records.clear();
+  return { spans, runs };
+}
+
 test('record ids are the hex of the batch random bytes, written in full or stamped, zero ids fixed', () => {
   const ID_BYTES = 24;
   const zeroTrace = 2;
@@ -32,13 +62,7 @@ test('record ids are the hex of the batch random bytes, written in full or stamp
     buf.fill(0, offset + zeroSpan * ID_BYTES + 16, offset + zeroSpan * ID_BYTES + 24);
   };
   const records = new ServerSpanRecords(fill);
-  const req = request();
-  const facts = new ServerSpanFactsReader().read(
-    req,
-    '/hello',
-    200,
-    new SpanHeaderFields().read(req.headers),
-  );
+  const facts = helloFacts();
   const parent = {
     traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
     spanId: '00f067aa0ba902b7',
@@ -51,21 +75,9 @@ test('record ids are the hex of the batch random bytes, written in full or stamp
   for (let i = 0; i < n; i++) {
     records.add(facts, i === 5 ? parent : undefined, undefined, now + i, now + i + 0.25);
   }
-  records.drawIds();
-  const buf = Buffer.alloc(1 << 16);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   const expected = Buffer.alloc(n * ID_BYTES);
   fill(expected, 0, expected.length);
-  const spans: Record<string, unknown>[] = [];
-  const runs: number[] = [];
-  let at = 0;
-  for (let i = 0; i < n; i = records.encodedTo) {
-    const end = records.encodeFrom(i, buf, view, at, 0);
-    assert.ok(end > at);
-    spans.push(...JSON.parse(`[${buf.toString('latin1', at, end)}]`));
-    runs.push(records.encodedTo - i);
-    at = end;
-  }
+  const { spans, runs } = encodeAll<Record<string, unknown>>(records, n, Buffer.alloc(1 << 16));
   // The first record and the one with a parent are written in full; the others in runs of
   // copies: 1, then 4 copies, the parent's, the first after it (parent presence changed), 33.
   assert.deepEqual(runs, [1, 4, 1, 1, 33]);
@@ -91,15 +103,8 @@ test('record ids are the hex of the batch random bytes, written in full or stamp
 
 test('copies stamped across a second boundary, and in the batch after, carry exact times', () => {
   const records = new ServerSpanRecords();
-  const req = request();
-  const facts = new ServerSpanFactsReader().read(
-    req,
-    '/hello',
-    200,
-    new SpanHeaderFields().read(req.headers),
-  );
+  const facts = helloFacts();
   const buf = Buffer.alloc(1 << 16);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   // 0.9 s into a second: a batch of 40 spans 5 ms apart crosses into the next second in the
   // middle of a run of copies (the template's seconds digits are the first second's).
   const base = Math.floor(Date.now() / 1000) * 1000 + 900;
@@ -107,15 +112,7 @@ test('copies stamped across a second boundary, and in the batch after, carry exa
     const from = base + batch * 200;
     const n = 40;
     for (let i = 0; i < n; i++) records.add(facts, undefined, undefined, from + 5 * i, from + 5 * i + 1.5);
-    records.drawIds();
-    let at = 0;
-    const spans: { startTimeUnixNano: string; endTimeUnixNano: string }[] = [];
-    for (let i = 0; i < n; i = records.encodedTo) {
-      const end = records.encodeFrom(i, buf, view, at, 0);
-      spans.push(...JSON.parse(`[${buf.toString('latin1', at, end)}]`));
-      at = end;
-    }
-    records.clear();
+    const { spans } = encodeAll<{ startTimeUnixNano: string; endTimeUnixNano: string }>(records, n, buf);
     for (let i = 0; i < n; i++) {
       const ms = BigInt(from + 5 * i);
       assert.equal(spans[i]!.startTimeUnixNano, String(ms * 1_000_000n), `batch ${batch} start ${i}`);
@@ -147,28 +144,12 @@ test('batches draw their ids from one pool of random bytes, refilled when it run
     known(fills.length, size).copy(buf, offset);
   };
   const records = new ServerSpanRecords(fill);
-  const req = request();
-  const facts = new ServerSpanFactsReader().read(
-    req,
-    '/hello',
-    200,
-    new SpanHeaderFields().read(req.headers),
-  );
+  const facts = helloFacts();
   const buf = Buffer.alloc(1 << 22);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.length);
   const spanIds = (n: number): string[] => {
     const now = Date.now();
     for (let i = 0; i < n; i++) records.add(facts, undefined, undefined, now, now + 1);
-    records.drawIds();
-    let at = 0;
-    const ids: string[] = [];
-    for (let i = 0; i < n; i = records.encodedTo) {
-      const end = records.encodeFrom(i, buf, view, at, 0);
-      for (const span of JSON.parse(`[${buf.toString('latin1', at, end)}]`)) ids.push(span.spanId);
-      at = end;
-    }
-    records.clear();
-    return ids;
+    return encodeAll<{ spanId: string }>(records, n, buf).spans.map((span) => span.spanId);
   };
   const first = spanIds(40);
   const second = spanIds(40);
