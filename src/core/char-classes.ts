@@ -55,6 +55,20 @@ export const HEX_VALUES: Uint8Array = (() => {
   return t;
 })();
 
+/**
+ * 1 where the byte may appear in a Host value (RFC 9110 §7.2: `uri-host [ ":" port ]`,
+ * RFC 3986 §3.2.2): unreserved, sub-delims, `%` of pct-encoded, `:` of the port and of IPv6
+ * literals, and the brackets around those. Not a full grammar check: it catches what is
+ * plainly not an authority (whitespace, `/`, `?`, `#`, `@` of userinfo, quotes, non-ASCII).
+ */
+export const HOST_CHARS: Uint8Array = table(
+  (b) =>
+    (b >= 0x30 && b <= 0x39) ||
+    (b >= 0x41 && b <= 0x5a) ||
+    (b >= 0x61 && b <= 0x7a) ||
+    "-._~!$&'()*+,;=%:[]".includes(String.fromCharCode(b)),
+);
+
 /** True when every character of `s` is a tchar: `s` is a valid RFC 9110 token. */
 export function isToken(s: string): boolean {
   const n = s.length;
@@ -81,4 +95,13 @@ export function isFieldValue(s: string): boolean {
   const first = s.charCodeAt(0);
   const last = s.charCodeAt(n - 1);
   return first !== 0x20 && first !== 0x09 && last !== 0x20 && last !== 0x09;
+}
+
+/** True when `s` is empty (allowed, RFC 9112 §3.2) or made only of {@link HOST_CHARS}. */
+export function isHostValue(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0xff || HOST_CHARS[c] === 0) return false;
+  }
+  return true;
 }

@@ -9,6 +9,7 @@
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { isHostValue } from '../core/char-classes.js';
 import { AvxError } from '../core/errors.js';
 import { Headers } from '../core/headers.js';
 import { type BodySource, IncomingBody } from '../core/incoming-body.js';
@@ -823,27 +824,6 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
  * parser gives repeated bytes the same string, so most checks end at one comparison.
  */
 let lastValidHost = '';
-
-/**
- * The bytes a Host value may hold (RFC 9110 §7.2: `uri-host [ ":" port ]`, RFC 3986 §3.2.2):
- * unreserved, sub-delims, `%` of pct-encoded, `:` of the port and of IPv6 literals, and the
- * brackets around those. Not a full grammar check: it catches what is plainly not an
- * authority (whitespace, `/`, `?`, `#`, `@` of userinfo, quotes, non-ASCII) at one table
- * lookup a character.
- */
-const HOST_CHARS = new Uint8Array(128);
-for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=%:[]") {
-  HOST_CHARS[c.charCodeAt(0)] = 1;
-}
-
-/** `value` is empty (allowed, RFC 9112 §3.2) or made only of {@link HOST_CHARS}. */
-function isHostValue(value: string): boolean {
-  for (let k = 0; k < value.length; k++) {
-    const c = value.charCodeAt(k);
-    if (c >= 128 || HOST_CHARS[c] !== 1) return false;
-  }
-  return true;
-}
 
 function onConnectionTimeout(conn: H1ServerConnection): void {
   conn.timedOut();

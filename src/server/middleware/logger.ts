@@ -9,7 +9,6 @@
  * nothing that answers on its own. Disabled (`logger({ enabled: false })`) it is a pass-through
  * that costs one function call.
  */
-
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { statusOf } from '../app.js';

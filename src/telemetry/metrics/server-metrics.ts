@@ -14,8 +14,9 @@
  * route matched; methods outside RFC 9110 are `_OTHER` (OTel HTTP semconv).
  *
  * A request is counted only when the `metrics()` middleware of this instance marked it
- * ({@link ServerMetrics.begin}), so several apps in one process keep their own counts. Recording resolves the series through two Map lookups and an array index:
- * no allocation once the (method, route) pair has been seen.
+ * ({@link ServerMetrics.begin}), so several apps in one process keep their own counts.
+ * Recording resolves the series through two Map lookups and an array index: no allocation
+ * once the (method, route) pair has been seen.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { h2ErrorCodeName } from '../../h2/h2-error-codes.js';

@@ -429,11 +429,11 @@ export function fillTemplate(template: SpanTemplate, buf: Buffer, at: number, co
 
 /**
  * Writes a span's ids, parent span id and times over the copy of `template` at `at` of `buf`
- * (made by {@link fillTemplate} or {@link copyTemplate}): the trace id from `traceId` or,
- * when undefined, as the hex of the 16 bytes at `idsAt` of `ids` (a DataView of the random
- * bytes); the span id as the hex of the 8 bytes after those. `view` is a DataView of `buf`: every two id bytes become their
- * four digits in one 32-bit write (a byte loop over ready-made digits cost three times as
- * much, and making the digits first was a second pass). Returns true when a time fell in
+ * (made by {@link fillTemplate}): the trace id from `traceId` or, when undefined, as the hex
+ * of the 16 bytes at `idsAt` of `ids` (a DataView of the random bytes); the span id as the
+ * hex of the 8 bytes after those. `view` is a DataView of `buf`: every two id bytes become
+ * their four digits in one 32-bit write (a byte loop over ready-made digits cost three times
+ * as much, and making the digits first was a second pass). Returns true when a time fell in
  * another second than the template's (see {@link adoptSeconds}).
  */
 export function stampCopy(
@@ -448,18 +448,10 @@ export function stampCopy(
   startTime: number,
   endTime: number,
 ): boolean {
-  if (template.parentAt >= 0) putAscii(buf, at + template.parentAt, parentSpanId!);
   if (traceId === undefined) putHex(view, at + TRACE_ID_AT, ids, idsAt, 16);
   else putAscii(buf, at + TRACE_ID_AT, traceId);
   putHex(view, at + SPAN_ID_AT, ids, idsAt + 16, 8);
-  return putCopyTimes(template, buf, view, at, startTime, endTime);
-}
-
-/** Copies `template` at `at` (room checked by the caller); returns the offset after it. */
-function copyTemplate(template: SpanTemplate, buf: Buffer, at: number): number {
-  const bytes = template.bytes;
-  buf.set(bytes, at);
-  return at + bytes.length;
+  return stampParentAndTimes(template, buf, view, at, parentSpanId, startTime, endTime);
 }
 
 /** Byte `b`'s two lowercase hex digits as one big-endian 16-bit word. */
@@ -489,19 +481,22 @@ function wholeSeconds(ms: number): number {
 }
 
 /**
- * Writes a span's start and end times over those of the copy of `template` at `at`, whose
- * seconds digits are the template's. Within that second only the last nine digits change; a
- * time in another second is written whole, and true is returned: the caller then gives the
- * template the new second's digits for the spans after it ({@link adoptSeconds}).
+ * Writes a span's parent span id (when the template has one) and its start and end times over
+ * those of the copy of `template` at `at`, whose seconds digits are the template's. Within
+ * that second only the last nine digits change; a time in another second is written whole,
+ * and true is returned: the caller then gives the template the new second's digits for the
+ * spans after it ({@link adoptSeconds}).
  */
-function putCopyTimes(
+function stampParentAndTimes(
   template: SpanTemplate,
   buf: Buffer,
   view: DataView,
   at: number,
+  parentSpanId: string | undefined,
   startTime: number,
   endTime: number,
 ): boolean {
+  if (template.parentAt >= 0) putAscii(buf, at + template.parentAt, parentSpanId!);
   const startSeconds = putTemplateNanos(buf, view, at + template.startAt, startTime, template.startSeconds);
   const endSeconds = putTemplateNanos(buf, view, at + template.endAt, endTime, template.endSeconds);
   return startSeconds !== template.startSeconds || endSeconds !== template.endSeconds;
@@ -580,10 +575,12 @@ export function appendSpanJson(span: Span, buf: Buffer, at: number, reserve: num
   const server = span instanceof HttpServerSpan;
   const template = server ? serverTemplate : otherTemplate;
   if (template !== undefined && fitsTemplate(span) && span.encodesLike(template.exemplar)) {
-    if (at + template.bytes.length + reserve > buf.length) return -1;
-    const end = copyTemplate(template, buf, at);
-    if (template.parentAt >= 0) putAscii(buf, at + template.parentAt, span.parentSpanId!);
-    if (putCopyTimes(template, buf, viewOf(buf), at, span.startTime, span.endTime)) {
+    const bytes = template.bytes;
+    if (at + bytes.length + reserve > buf.length) return -1;
+    buf.set(bytes, at);
+    if (
+      stampParentAndTimes(template, buf, viewOf(buf), at, span.parentSpanId, span.startTime, span.endTime)
+    ) {
       adoptSeconds(template, buf, at, span.startTime, span.endTime);
     }
     const digits = span.idDigits;
@@ -595,7 +592,7 @@ export function appendSpanJson(span: Span, buf: Buffer, at: number, reserve: num
       else copyDigits(buf, at + TRACE_ID_AT, digits, span.traceIdDigitsAt, 32);
       copyDigits(buf, at + SPAN_ID_AT, digits, span.spanIdDigitsAt, 16);
     }
-    return end;
+    return at + bytes.length;
   }
   if (at + spanJsonBound(span) + reserve > buf.length) return -1;
   const end = writeSpanJson(span, buf, at);
