@@ -40,13 +40,14 @@ export class OtlpHttpConnection {
    * @param url the collector endpoint (`http:` or `https:`)
    * @param headers extra request header fields
    * @param timeout longest wait for one POST's answer, in ms
+   * @param contentType the bodies' media type (`application/x-protobuf` for `http/protobuf`)
    */
-  constructor(url: URL, headers: Record<string, string>, timeout: number) {
+  constructor(url: URL, headers: Record<string, string>, timeout: number, contentType = 'application/json') {
     this.url = url;
     this.timeout = timeout;
     let head = `POST ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
     for (const name of Object.keys(headers)) head += `${name}: ${headers[name]}\r\n`;
-    this.headStart = `${head}content-type: application/json\r\ncontent-length: `;
+    this.headStart = `${head}content-type: ${contentType}\r\ncontent-length: `;
   }
 
   /** Sends `body`; resolves on a 2xx answer, rejects with {@link OtlpExportError} otherwise. */

@@ -1,12 +1,14 @@
 /**
  * OtlpHttpExporter: sends ended spans to an OpenTelemetry collector over OTLP/HTTP with the JSON
  * encoding (`POST {url}`, default path `/v1/traces`, `content-type: application/json`;
- * OpenTelemetry Protocol spec "OTLP/HTTP"). Spans wait in a bounded queue and leave in batches
- * (when a batch is full, or every `scheduleDelay`); a full queue drops new spans. A failed
- * export is retried with exponential backoff and jitter when the failure is retryable (network
- * errors, 429, 502, 503, 504, honouring `Retry-After`; OTLP/HTTP "Failures"), up to
- * `maxRetries`, after which its spans count as dropped. Counters: exported, dropped because the
- * queue was full, dropped after failed exports.
+ * OpenTelemetry Protocol spec "OTLP/HTTP"), or with the binary protobuf encoding
+ * (`protocol: 'http/protobuf'`, `content-type: application/x-protobuf`; the batch is encoded
+ * by otlp-protobuf-request.ts, and everything else is the same). Spans wait in a bounded queue
+ * and leave in batches (when a batch is full, or every `scheduleDelay`); a full queue drops
+ * new spans. A failed export is retried with exponential backoff and jitter when the failure
+ * is retryable (network errors, 429, 502, 503, 504, honouring `Retry-After`; OTLP/HTTP
+ * "Failures"), up to `maxRetries`, after which its spans count as dropped. Counters: exported,
+ * dropped because the queue was full, dropped after failed exports.
  */
 import { Buffer } from 'node:buffer';
 import { VERSION } from '../../version.js';
@@ -43,14 +45,22 @@ export interface OtlpExporterOptions {
   initialBackoff?: number;
   /** Longest retry delay, in ms. Default 5000. */
   maxBackoff?: number;
+  /**
+   * The OTLP/HTTP encoding: `'http/json'` (JSON Protobuf Encoding, `application/json`) or
+   * `'http/protobuf'` (binary, `application/x-protobuf`, what OpenTelemetry SDKs send by
+   * default). Default `'http/json'`.
+   */
+  protocol?: OtlpProtocol;
 }
 
 import type { OtlpExportError } from './otlp-export-error.js';
 import { OtlpHttpConnection } from './otlp-http-connection.js';
+import { OtlpProtobufRequestEncoder } from './otlp-protobuf-request.js';
+import { type OtlpProtocol, otlpContentType, otlpProtocol } from './otlp-protocol.js';
 
 export { OtlpExportError } from './otlp-export-error.js';
 
-/** Batching OTLP/HTTP JSON span exporter. */
+/** Batching OTLP/HTTP span exporter (JSON, or protobuf with `protocol: 'http/protobuf'`). */
 export class OtlpHttpExporter implements SpanSink {
   readonly url: URL;
   /** Spans the collector accepted. */
@@ -71,6 +81,9 @@ export class OtlpHttpExporter implements SpanSink {
   private readonly maxRetries: number;
   private readonly initialBackoff: number;
   private readonly maxBackoff: number;
+  private readonly protocol: OtlpProtocol;
+  /** The batch encoder for `http/protobuf`; undefined for JSON. */
+  private readonly protobuf: OtlpProtobufRequestEncoder | undefined;
   /**
    * The ended spans of the batch being filled, encoded all together when it leaves. Encoding
    * each span as it ended, between one request and the next, measured several times slower
@@ -114,6 +127,11 @@ export class OtlpHttpExporter implements SpanSink {
     this.initialBackoff = options.initialBackoff ?? 500;
     this.maxBackoff = options.maxBackoff ?? 5000;
     this.prefix = exportRequestPrefix(this.resource, { name: 'avx-http', version: VERSION });
+    this.protocol = otlpProtocol(options.protocol);
+    this.protobuf =
+      this.protocol === 'http/protobuf'
+        ? new OtlpProtobufRequestEncoder(this.resource, { name: 'avx-http', version: VERSION })
+        : undefined;
   }
 
   /** Spans waiting to be sent. */
@@ -185,6 +203,7 @@ export class OtlpHttpExporter implements SpanSink {
    * buffer and the body's length.
    */
   private encodeBatch(): { buf: Buffer; length: number } {
+    if (this.protobuf !== undefined) return this.encodeBatchProtobuf(this.protobuf);
     let buf = this.spare;
     this.spare = undefined;
     const least = Math.max(this.bodyCapacity, this.prefix.length * 3 + SUFFIX.length);
@@ -228,6 +247,16 @@ export class OtlpHttpExporter implements SpanSink {
     return { buf, length: at };
   }
 
+  /** {@link encodeBatch} for `http/protobuf`, into the same reused body buffer. */
+  private encodeBatchProtobuf(encoder: OtlpProtobufRequestEncoder): { buf: Buffer; length: number } {
+    const buf = this.spare ?? Buffer.allocUnsafe(this.bodyCapacity);
+    this.spare = undefined;
+    const body = encoder.encode(this.waiting, this.waitingCount, this.records, buf);
+    this.waitingCount = 0;
+    this.bodyCapacity = Math.max(this.bodyCapacity, body.buf.length);
+    return body;
+  }
+
   private sendBatch(): void {
     // The schedule timer, if armed, stays: when it fires it sends what has queued by then, if
     // anything. Clearing it here and arming a new one for the next span cost a timer per batch.
@@ -265,7 +294,12 @@ export class OtlpHttpExporter implements SpanSink {
 
   /** One POST of an export request body. */
   private post(body: Buffer): Promise<void> {
-    this.connection ??= new OtlpHttpConnection(this.url, this.headers, this.timeout);
+    this.connection ??= new OtlpHttpConnection(
+      this.url,
+      this.headers,
+      this.timeout,
+      otlpContentType(this.protocol),
+    );
     return this.connection.post(body);
   }
 }

@@ -233,4 +233,37 @@ export class ServerSpanRecords {
     span.finish(facts.responseStatus, facts.route, this.times[2 * i + 1]);
     return span;
   }
+
+  /**
+   * Copies record `i` into `into`, for an encoding of its own (otlp-protobuf-records.ts).
+   * Call {@link drawIds} first.
+   */
+  read(i: number, into: ServerSpanRecord): void {
+    into.facts = this.facts[i]!;
+    into.parent = this.parents[i];
+    into.traceId = this.traceIds[i];
+    into.startTime = this.times[2 * i]!;
+    into.endTime = this.times[2 * i + 1]!;
+    into.ids = this.random;
+    into.idsAt = this.idsBase + i * ID_BYTES;
+  }
+
+  /** Record `i` as a whole span, ids drawn (what {@link encodeFrom} writes in full). */
+  spanAt(i: number): HttpServerSpan {
+    return this.span(i);
+  }
+}
+
+/** One record, as {@link ServerSpanRecords.read} hands it out. */
+export interface ServerSpanRecord {
+  facts: ServerSpanFacts;
+  parent: SpanContext | undefined;
+  /** A trace id drawn early (hex), else undefined: then the first 16 bytes of its ids. */
+  traceId: string | undefined;
+  /** Times, ms since the epoch. */
+  startTime: number;
+  endTime: number;
+  /** Its drawn ids: a 16-byte trace id then an 8-byte span id, at `idsAt` of `ids`. */
+  ids: Buffer;
+  idsAt: number;
 }

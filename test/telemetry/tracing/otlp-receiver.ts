@@ -1,21 +1,40 @@
 /**
- * Test doubles for OTLP/HTTP: a loopback receiver that collects export requests (and can fail
- * the first ones on purpose), and a strict check of OTLP JSON against the official
+ * Test doubles for OTLP/HTTP: a loopback receiver that collects export requests in JSON or
+ * protobuf (and can fail the first ones on purpose), and a strict check of OTLP JSON against the official
  * opentelemetry-proto definitions (the .proto files shipped in the npm package
  * `@opentelemetry/otlp-grpc-exporter-base@0.38`), loaded with protobufjs: every key must be a
  * field of its message, every value of the field's type (ids as hex per the OTLP JSON encoding,
  * 64-bit integers as decimal strings, enums as known numbers), and the message must then survive
- * `fromObject` / `verify` / encode / decode.
+ * `fromObject` / `verify` / encode / decode. A protobuf body is decoded with the same definitions
+ * and turned into the OTLP JSON shape (ids as hex, 64-bit integers as decimal strings), so that
+ * tests read both encodings alike.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import protobuf from 'protobufjs';
 
+/** A span of an export request, as OTLP JSON (fields at their default may be absent). */
+export interface OtlpJsonSpan {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  traceState?: string;
+  name: string;
+  kind: number;
+  startTimeUnixNano: string;
+  endTimeUnixNano: string;
+  attributes: { key: string; value: Record<string, unknown> }[];
+  status?: { code: number; message?: string };
+}
+
 /** One export request received. */
 export interface ReceivedExport {
   contentType: string | undefined;
+  /** The request as OTLP JSON (a protobuf body decoded and converted, see {@link otlpJsonOf}). */
   body: unknown;
+  /** The body's bytes as received. */
+  raw: Buffer;
 }
 
 /** An OTLP/HTTP receiver on 127.0.0.1. */
@@ -81,8 +100,16 @@ export class OtlpReceiver {
       res.writeHead(failure, { 'retry-after': '0' }).end();
       return;
     }
-    this.received.push({ contentType: req.headers['content-type'], body: JSON.parse(body.toString('utf8')) });
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    const contentType = req.headers['content-type'];
+    if (contentType === 'application/x-protobuf') {
+      const type = exportTraceServiceRequestType();
+      this.received.push({ contentType, body: otlpJsonOf(type, type.decode(body)), raw: body });
+      // An ExportTraceServiceResponse with no partial_success: all accepted, zero bytes.
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    } else {
+      this.received.push({ contentType, body: JSON.parse(body.toString('utf8')), raw: body });
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    }
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w();
@@ -167,6 +194,18 @@ function checkValue(field: protobuf.Field, key: string, item: unknown, at: strin
   } else {
     throw new Error(`${at}: unexpected field type ${field.type}`);
   }
+}
+
+/**
+ * A decoded protobuf message as OTLP JSON: proto3 JSON with ids as hex instead of base64 (OTLP
+ * "JSON Protobuf Encoding"), 64-bit integers as decimal strings, enums as numbers, fields at
+ * their default left out. The keys are those of the JSON encoding (lowerCamelCase).
+ */
+export function otlpJsonOf(type: protobuf.Type, message: protobuf.Message): unknown {
+  const object = type.toObject(message, { longs: String, enums: Number, bytes: String });
+  return JSON.parse(JSON.stringify(object), (key, value) =>
+    key in HEX_ID_FIELDS && typeof value === 'string' ? Buffer.from(value, 'base64').toString('hex') : value,
+  );
 }
 
 /** Checks `body` strictly, then round-trips it through the protobuf binary encoding. */
