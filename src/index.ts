@@ -196,8 +196,27 @@ export {
   type ClientMetricsOptions,
   type PoolStatsSource,
 } from './telemetry/metrics/client-metrics.js';
+export {
+  aggregateClusterMetrics,
+  ClusterMetricsAggregator,
+  type ClusterMetricsAggregatorOptions,
+} from './telemetry/metrics/cluster-metrics-aggregator.js';
+export {
+  ClusterMetricsError,
+  type ClusterMetricsErrorCode,
+} from './telemetry/metrics/cluster-metrics-error.js';
+export {
+  type ClusterMetricsOptions,
+  ClusterMetricsScrape,
+  DEFAULT_CLUSTER_SCRAPE_TIMEOUT,
+} from './telemetry/metrics/cluster-metrics-scrape.js';
 export { Counter, type CounterOptions, CounterSeries } from './telemetry/metrics/counter.js';
-export { Gauge, type GaugeOptions, GaugeSeries } from './telemetry/metrics/gauge.js';
+export {
+  Gauge,
+  type GaugeAggregation,
+  type GaugeOptions,
+  GaugeSeries,
+} from './telemetry/metrics/gauge.js';
 export {
   BYTE_SIZE_BUCKETS,
   DEFAULT_BUCKETS,
@@ -224,8 +243,14 @@ export type {
   MetricsSnapshot,
   SeriesSnapshot,
 } from './telemetry/metrics/metrics-snapshot.js';
+export {
+  contributionOf,
+  type MetricsContribution,
+  mergeMetricsSnapshots,
+} from './telemetry/metrics/metrics-snapshot-merge.js';
 export { ProcessMetrics, type ProcessMetricsOptions } from './telemetry/metrics/process-metrics.js';
 export { ServerMetrics, type ServerMetricsOptions } from './telemetry/metrics/server-metrics.js';
+export { writeSnapshotExposition } from './telemetry/metrics/snapshot-exposition.js';
 export {
   OPENMETRICS_CONTENT_TYPE,
   PROMETHEUS_TEXT_CONTENT_TYPE,

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { runCluster } from '../server/cluster.js';
 import type { Server } from '../server/server.js';
+import { aggregateClusterMetrics } from '../telemetry/metrics/cluster-metrics-aggregator.js';
 import { VERSION } from '../version.js';
 import { createDemoApp, DEMO_PUBLIC_DIR } from './demo-app.js';
 
@@ -72,6 +73,8 @@ async function serve(argv: string[]): Promise<void> {
   }
   const { default: cluster } = await import('node:cluster');
   if (cluster.isPrimary) {
+    // The demo's /metrics shows every worker's metrics: the primary merges them on each scrape.
+    aggregateClusterMetrics();
     console.log(
       `avx: serving the demo on ${urlOf(tls !== undefined, values.host!, port)} with ${workers ?? 'one worker per CPU'}${workers === undefined ? '' : ' workers'} (Ctrl-C stops)`,
     );

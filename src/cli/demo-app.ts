@@ -1,13 +1,15 @@
 /**
  * The demo application `avx serve` runs when given no app of its own: routing with
- * parameters, JSON in and out, a streamed response, a Server-Sent Events clock and a static
- * folder, so a new user sees each piece work in one command.
+ * parameters, JSON in and out, a streamed response, a Server-Sent Events clock, a static
+ * folder and Prometheus metrics at /metrics (of every worker when it runs in a cluster), so a
+ * new user sees each piece work in one command.
  */
 import { fileURLToPath } from 'node:url';
 import { App } from '../server/app.js';
 import { sse } from '../server/middleware/sse.js';
 import { serveStatic } from '../server/middleware/static-files.js';
 import { Response } from '../server/response.js';
+import { metrics } from '../telemetry/metrics/metrics-middleware.js';
 
 /** Where the demo's page and stylesheet live (in the repository, beside dist/). */
 export const DEMO_PUBLIC_DIR = fileURLToPath(new URL('../../../demo/public/', import.meta.url));
@@ -15,6 +17,7 @@ export const DEMO_PUBLIC_DIR = fileURLToPath(new URL('../../../demo/public/', im
 /** Builds the demo app; `publicDir` holds index.html and the static files. */
 export function createDemoApp(publicDir: string = DEMO_PUBLIC_DIR): App {
   const app = new App();
+  app.use(metrics({ cluster: true }));
   const files = serveStatic(publicDir);
   const assets = serveStatic(publicDir, { prefix: '/static' });
 

@@ -2,7 +2,8 @@
  * The error a metric definition raises when it breaks the Prometheus data model: metric and
  * label names must match `[a-zA-Z_:][a-zA-Z0-9_:]*` / `[a-zA-Z_][a-zA-Z0-9_]*` (Prometheus
  * "Metric names and labels"; OpenMetrics 1.0 §"ABNF"), names beginning with `__` are reserved,
- * a name may be registered once per registry, and histogram buckets must increase.
+ * a name may be registered once per registry, histogram buckets must increase, and a gauge's
+ * cluster aggregation is one of the known rules.
  */
 import { AvxError } from '../../core/errors.js';
 
@@ -13,7 +14,8 @@ export type MetricDefinitionErrorCode =
   | 'AVX_METRIC_DUPLICATE'
   | 'AVX_METRIC_LABEL_COUNT'
   | 'AVX_METRIC_INVALID_BUCKETS'
-  | 'AVX_METRIC_NEGATIVE_INCREMENT';
+  | 'AVX_METRIC_NEGATIVE_INCREMENT'
+  | 'AVX_METRIC_INVALID_AGGREGATION';
 
 /** A metric was defined or used against the Prometheus data model's rules. */
 export class MetricDefinitionError extends AvxError {

@@ -7,6 +7,9 @@
  * - OpenMetrics 1.0.0 when `Accept` prefers `application/openmetrics-text` (as a Prometheus
  *   server's scrape does),
  * - a JSON snapshot for `Accept: application/json` or `?format=json`.
+ * With `cluster: true`, in a node:cluster worker, the scrape shows every worker's metrics,
+ * merged through the primary (cluster-metrics-scrape.ts); its body is written once the merge
+ * arrives, so the response is streamed. Anywhere else the option changes nothing.
  *
  * The middleware itself allocates nothing per request: it notes the start time on the request
  * and returns `next()`; the sample is recorded when the server publishes the response's end.
@@ -15,10 +18,12 @@ import type { Next, ObservingMiddleware, Proceed, ResponseFinishObserver } from 
 import type { Request } from '../../server/request.js';
 import { Response } from '../../server/response.js';
 import { ClientMetrics, type ClientMetricsOptions, type PoolStatsSource } from './client-metrics.js';
+import { type ClusterMetricsOptions, ClusterMetricsScrape } from './cluster-metrics-scrape.js';
 import { negotiateExposition } from './exposition-negotiation.js';
-import { MetricsRegistry } from './metrics-registry.js';
+import { type ExpositionFormat, MetricsRegistry } from './metrics-registry.js';
 import { ProcessMetrics, type ProcessMetricsOptions } from './process-metrics.js';
 import { ServerMetrics, type ServerMetricsOptions } from './server-metrics.js';
+import { writeSnapshotExposition } from './snapshot-exposition.js';
 import { OPENMETRICS_CONTENT_TYPE, PROMETHEUS_TEXT_CONTENT_TYPE } from './text-exposition.js';
 import { WebSocketMetrics } from './websocket-metrics.js';
 
@@ -38,6 +43,12 @@ export interface MetricsOptions {
   process?: ProcessMetricsOptions | boolean;
   /** WebSocket connection instruments, or `false`. Default: on. */
   websocket?: boolean;
+  /**
+   * In a node:cluster worker, answer scrapes with the metrics of every worker, merged (the
+   * primary must run `aggregateClusterMetrics()`; `avx serve` does). `true` or options
+   * (`name`, `timeout`: default 2000 ms). Outside a worker it changes nothing. Default: off.
+   */
+  cluster?: ClusterMetricsOptions | boolean;
 }
 
 /** The middleware {@link metrics} returns, with its instruments. */
@@ -47,6 +58,8 @@ export interface MetricsMiddleware extends ObservingMiddleware, ResponseFinishOb
   readonly client: ClientMetrics | undefined;
   readonly process: ProcessMetrics | undefined;
   readonly websocket: WebSocketMetrics | undefined;
+  /** The registry's link to the cluster's primary, with `cluster` in a worker. */
+  readonly cluster: ClusterMetricsScrape | undefined;
   /** Stops listening to lifecycle events and the process monitors. */
   close(): void;
 }
@@ -70,13 +83,17 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
       : new ProcessMetrics(registry, typeof options.process === 'object' ? options.process : {});
 
   const websocket = options.websocket === false ? undefined : new WebSocketMetrics(registry);
+  const clusterScrape =
+    options.cluster && ClusterMetricsScrape.available
+      ? new ClusterMetricsScrape(registry, typeof options.cluster === 'object' ? options.cluster : {})
+      : undefined;
 
   /** Marks `req` for the server instruments; the exposition when `req` is a scrape. */
   const answer = (req: Request): Response | undefined => {
     server?.begin(req);
     if (req.path === path && (req.method === 'GET' || req.method === 'HEAD')) {
       req.route = path;
-      return expositionResponse(registry, req);
+      return expositionResponse(registry, req, clusterScrape);
     }
     return undefined;
   };
@@ -94,7 +111,9 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
     client,
     process: processMetrics,
     websocket,
+    cluster: clusterScrape,
     close(): void {
+      clusterScrape?.close();
       websocket?.close();
       server?.close();
       client?.close();
@@ -103,18 +122,46 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
   });
 }
 
-/** The registry as the response to a scrape, in the negotiated format. */
-export function expositionResponse(registry: MetricsRegistry, req: Request): Response {
+/**
+ * The registry as the response to a scrape, in the negotiated format; with `cluster`, the merge
+ * of every worker's registry shared under its name.
+ */
+export function expositionResponse(
+  registry: MetricsRegistry,
+  req: Request,
+  cluster?: ClusterMetricsScrape,
+): Response {
   const format = req.query.get('format') === 'json' ? 'json' : negotiateExposition(req.headers.get('accept'));
+  if (cluster !== undefined) return clusterExpositionResponse(cluster, format);
   if (format === 'json') {
     return Response.json(registry.snapshot(), { headers: { vary: 'Accept' } });
   }
   const body = registry.exposition(format);
-  return new Response(body, {
-    headers: {
-      'content-type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_TEXT_CONTENT_TYPE,
-      vary: 'Accept',
-      'cache-control': 'no-store',
-    },
-  });
+  return new Response(body, { headers: textExpositionHeaders(format) });
+}
+
+/** The header fields of a text exposition. */
+function textExpositionHeaders(format: Exclude<ExpositionFormat, 'json'>): Record<string, string> {
+  return {
+    'content-type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_TEXT_CONTENT_TYPE,
+    vary: 'Accept',
+    'cache-control': 'no-store',
+  };
+}
+
+/**
+ * The cluster-wide exposition: the same headers as a single process's, and a body that waits
+ * for the merge (the middleware's scrape branch stays synchronous). Nothing is asked of the
+ * primary until the body is read, so a HEAD scrape costs no collection.
+ */
+function clusterExpositionResponse(cluster: ClusterMetricsScrape, format: ExpositionFormat): Response {
+  const body = (async function* () {
+    const snapshot = await cluster.snapshot();
+    yield format === 'json' ? JSON.stringify(snapshot) : writeSnapshotExposition(snapshot, format);
+  })();
+  const headers =
+    format === 'json'
+      ? { 'content-type': 'application/json; charset=utf-8', vary: 'Accept' }
+      : textExpositionHeaders(format);
+  return new Response(body, { headers });
 }

@@ -6,6 +6,13 @@
  * from `perf_hooks.monitorEventLoopDelay` (min, max, mean, stddev, p50, p90, p99; reset at
  * every scrape), the Node.js version, and GC pauses by kind from a `PerformanceObserver` on
  * `gc` entries.
+ *
+ * Across cluster workers (a cluster-wide scrape, see metrics-snapshot-merge.ts) CPU, memory,
+ * descriptors and GC pauses add up; the start time is the oldest worker's (the cluster's
+ * uptime); event-loop lag is not additive: its minimum is the least of the workers', its
+ * maximum, p90 and p99 the worst worker's (what a lag alert is about: percentiles cannot be
+ * merged without the samples), its mean, standard deviation and p50 the average of the
+ * workers'; the version is the first worker's (every worker reports the same one).
  */
 import { readdirSync } from 'node:fs';
 import {
@@ -16,6 +23,7 @@ import {
 } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import type { Counter } from './counter.js';
+import type { GaugeAggregation } from './gauge.js';
 import type { Histogram } from './histogram.js';
 import type { MetricsRegistry } from './metrics-registry.js';
 
@@ -62,6 +70,7 @@ export class ProcessMetrics {
     registry.gauge({
       name: 'process_start_time_seconds',
       help: 'Start time of the process since unix epoch in seconds',
+      aggregate: 'min',
       collect: (g) => g.set(startSeconds),
     });
     registry.gauge({
@@ -107,35 +116,54 @@ export class ProcessMetrics {
         },
       });
     }
-    const lag = (name: string, help: string, read: (h: IntervalHistogram) => number) =>
-      registry.gauge({ name, help, collect: (g) => g.set(read(this.loopDelay) / 1e9) });
+    const lag = (
+      name: string,
+      help: string,
+      aggregate: GaugeAggregation,
+      read: (h: IntervalHistogram) => number,
+    ) => registry.gauge({ name, help, aggregate, collect: (g) => g.set(read(this.loopDelay) / 1e9) });
     // Each scrape reports the delays since the previous one: the last gauge resets the monitor.
-    lag('nodejs_eventloop_lag_min_seconds', 'The minimum recorded event loop delay', (h) => finite(h.min));
-    lag('nodejs_eventloop_lag_max_seconds', 'The maximum recorded event loop delay', (h) => h.max);
-    lag('nodejs_eventloop_lag_mean_seconds', 'The mean of the recorded event loop delays', (h) =>
+    lag('nodejs_eventloop_lag_min_seconds', 'The minimum recorded event loop delay', 'min', (h) =>
+      finite(h.min),
+    );
+    lag('nodejs_eventloop_lag_max_seconds', 'The maximum recorded event loop delay', 'max', (h) => h.max);
+    lag('nodejs_eventloop_lag_mean_seconds', 'The mean of the recorded event loop delays', 'average', (h) =>
       finite(h.mean),
     );
     lag(
       'nodejs_eventloop_lag_stddev_seconds',
       'The standard deviation of the recorded event loop delays',
+      'average',
       (h) => finite(h.stddev),
     );
-    lag('nodejs_eventloop_lag_p50_seconds', 'The 50th percentile of the recorded event loop delays', (h) =>
-      h.percentile(50),
+    lag(
+      'nodejs_eventloop_lag_p50_seconds',
+      'The 50th percentile of the recorded event loop delays',
+      'average',
+      (h) => h.percentile(50),
     );
-    lag('nodejs_eventloop_lag_p90_seconds', 'The 90th percentile of the recorded event loop delays', (h) =>
-      h.percentile(90),
+    lag(
+      'nodejs_eventloop_lag_p90_seconds',
+      'The 90th percentile of the recorded event loop delays',
+      'max',
+      (h) => h.percentile(90),
     );
-    lag('nodejs_eventloop_lag_p99_seconds', 'The 99th percentile of the recorded event loop delays', (h) => {
-      const p99 = h.percentile(99);
-      h.reset();
-      return p99;
-    });
+    lag(
+      'nodejs_eventloop_lag_p99_seconds',
+      'The 99th percentile of the recorded event loop delays',
+      'max',
+      (h) => {
+        const p99 = h.percentile(99);
+        h.reset();
+        return p99;
+      },
+    );
     const [major, minor, patch] = process.versions.node.split('.');
     registry.gauge({
       name: 'nodejs_version_info',
       help: 'Node.js version info',
       labelNames: ['version', 'major', 'minor', 'patch'],
+      aggregate: 'first',
       collect: (g) => g.child(process.version, major ?? '', minor ?? '', patch ?? '').set(1),
     });
     this.gcDuration = registry.histogram({

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Counter } from '../../../src/telemetry/metrics/counter.js';
 import { negotiateExposition } from '../../../src/telemetry/metrics/exposition-negotiation.js';
+import { Gauge } from '../../../src/telemetry/metrics/gauge.js';
 import { Histogram } from '../../../src/telemetry/metrics/histogram.js';
 import { MetricDefinitionError } from '../../../src/telemetry/metrics/metric-definition-error.js';
 import { MetricsRegistry } from '../../../src/telemetry/metrics/metrics-registry.js';
@@ -133,6 +134,10 @@ test('definitions that break the data model throw MetricDefinitionError with sta
   assert.equal(
     code(() => new Counter({ name: 'n_total' }).inc(-1)),
     'AVX_METRIC_NEGATIVE_INCREMENT',
+  );
+  assert.equal(
+    code(() => new Gauge({ name: 'g', aggregate: 'median' as never })),
+    'AVX_METRIC_INVALID_AGGREGATION',
   );
 });
 
