@@ -11,6 +11,7 @@
  * `status`) keep their status, anything else is a 500 without internals unless `development`.
  */
 import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
 import { Headers } from '../core/headers.js';
 import { IncomingBody } from '../core/incoming-body.js';
 import { type WebSocketHandler, WebSocketRoutes, type WebSocketServerOptions } from '../ws/ws-server.js';
@@ -188,6 +189,9 @@ export class App {
    * at `finishedAt` (`performance.now()`), called by the drivers.
    */
   responseFinished(req: Request, status: number, bytes: number, finishedAt: number): void {
+    // Only the requests this app owns (see dispatch): one its dispatch never saw, or saw
+    // after another app with observers, is not its to report.
+    if (req.observedBy !== this) return;
     const observers = this.finishObservers;
     for (let i = 0; i < observers.length; i++) {
       try {
@@ -220,6 +224,13 @@ export class App {
    * directly), else to a {@link Response}. Never rejects: errors become error responses.
    */
   dispatch(req: Request): HandlerResult | Promise<HandlerResult> {
+    // The first app with finish observers to see a request owns it (see responseFinished)
+    // and notes when it started, for all its instruments at once: the instruments themselves
+    // then need no work when the request starts.
+    if (this.finishObservers.length !== 0 && req.observedBy === undefined) {
+      req.observedBy = this;
+      req.instrumentedAt = performance.now();
+    }
     return this.runFrom(req, 0);
   }
 

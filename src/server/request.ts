@@ -61,15 +61,16 @@ export class Request {
   /**
    * @internal The built-in instruments' state, as typed fields rather than `locals` entries:
    * those cost a property add (a hidden-class transition) per request and instrument, which
-   * was a measurable part of what telemetry costs a small request. `instrumentedAt` is when
-   * an instrument first saw the request (`performance.now()` ms; see
-   * src/telemetry/request-clock.ts). It starts undefined rather than as a number so that
-   * requests nobody instruments do not each get a number box for it.
+   * was a measurable part of what telemetry costs a small request. `observedBy` is the app
+   * whose finish observers (`ResponseFinishObserver`, handler.ts) are told of this request: the
+   * first app with observers that dispatched it, which also notes `instrumentedAt`, when it
+   * did (`performance.now()` ms; see src/telemetry/request-clock.ts). Both start undefined so
+   * that requests nobody instruments do not each get a number box.
    */
   instrumentedAt: number | undefined = undefined;
-  /** @internal The metrics instruments that counted the request in (`ServerMetrics.begin`). */
-  meteredBy: object | undefined = undefined;
-  /** @internal The tracing middleware's mark: the request's server span, or a deferred one's marker. */
+  /** @internal See {@link instrumentedAt}. */
+  observedBy: object | undefined = undefined;
+  /** @internal The tracing middleware's mark: the request's server span, when one was made. */
   traceMark: object | undefined = undefined;
 
   private readonly queryStart: number;

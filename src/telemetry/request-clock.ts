@@ -1,10 +1,11 @@
 /**
  * One clock for every instrument of a request. Metrics (duration) and tracing (span start and
  * end) each need the time a request started and the time its response ended; on a small
- * request four clock readings were a measurable part of the instruments' cost. The first
- * instrument to ask reads the clock and notes the start on the request; the others reuse it.
- * The end comes from the connection, which reads it once for every finish observer
- * (`ResponseFinishObserver`). Times are `performance.now()` milliseconds.
+ * request four clock readings were a measurable part of the instruments' cost. An app with
+ * finish observers notes the start on each request it dispatches (`App.dispatch`), and its
+ * connection reads the end once for every observer (`ResponseFinishObserver`). For a request
+ * that did not come through such an app, the first instrument to ask reads the clock and notes
+ * it. Times are `performance.now()` milliseconds.
  */
 import { performance } from 'node:perf_hooks';
 import type { Request } from '../server/request.js';

@@ -11,8 +11,9 @@
  * merged through the primary (cluster-metrics-scrape.ts); its body is written once the merge
  * arrives, so the response is streamed. Anywhere else the option changes nothing.
  *
- * The middleware itself allocates nothing per request: it notes the start time on the request
- * and returns `next()`; the sample is recorded when the server publishes the response's end.
+ * The middleware itself does nothing per request but look for a scrape: the app notes when each
+ * request started, and the sample is recorded when the app's connection reports the response's
+ * end (`onResponseFinish`), for every request the app owns, wherever the middleware sits.
  */
 import type { Next, ObservingMiddleware, Proceed, ResponseFinishObserver } from '../../server/handler.js';
 import type { Request } from '../../server/request.js';
@@ -88,9 +89,8 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
       ? new ClusterMetricsScrape(registry, typeof options.cluster === 'object' ? options.cluster : {})
       : undefined;
 
-  /** Marks `req` for the server instruments; the exposition when `req` is a scrape. */
+  /** The exposition when `req` is a scrape. */
   const answer = (req: Request): Response | undefined => {
-    server?.begin(req);
     if (req.path === path && (req.method === 'GET' || req.method === 'HEAD')) {
       req.route = path;
       return expositionResponse(registry, req, clusterScrape);

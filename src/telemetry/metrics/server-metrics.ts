@@ -13,8 +13,9 @@
  * The route label is the route template (`/users/:id`, never the raw path), `(unmatched)` when no
  * route matched; methods outside RFC 9110 are `_OTHER` (OTel HTTP semconv).
  *
- * A request is counted only when the `metrics()` middleware of this instance marked it
- * ({@link ServerMetrics.begin}), so several apps in one process keep their own counts.
+ * The `metrics()` middleware records the requests its app reports finished: those the app
+ * dispatched first (`App.responseFinished`), so several apps in one process keep their own
+ * counts, and a request is counted wherever the middleware sits in the chain.
  * Recording resolves the series through two Map lookups and an array index: no allocation
  * once the (method, route) pair has been seen.
  */
@@ -166,12 +167,6 @@ export class ServerMetrics {
     unsubscribe('avx:server:stream:close', this.onStreamClose);
   }
 
-  /** Marks `req` as one of ours and notes its start (called by the middleware). */
-  begin(req: Request): void {
-    requestStartTime(req);
-    req.meteredBy = this;
-  }
-
   private routeSeries(method: string, route: string): RouteSeries {
     let byRoute = this.table.get(method);
     if (byRoute === undefined) {
@@ -208,8 +203,7 @@ export class ServerMetrics {
    * reports the response done.
    */
   record(req: Request, status: number, bytes: number, finishedAt: number): void {
-    if (req.meteredBy !== this) return;
-    const seconds = (finishedAt - req.instrumentedAt!) / 1000;
+    const seconds = (finishedAt - requestStartTime(req)) / 1000;
     const route = req.route ?? UNMATCHED_ROUTE;
     const c = status >= 100 && status < 600 ? (status / 100) | 0 : 0;
     let byStatus: StatusSeries;

@@ -120,9 +120,10 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   const onResponseFinish = (request: Request, status: number, _bytes: number, finishedAt: number): void => {
     if (closed) return;
     const marked = request.traceMark;
-    if (marked === undefined) return;
-    if (marked === deferred) {
-      record(request, status, finishedAt);
+    if (marked === undefined) {
+      // No span was made: the span was deferred, or the request was answered before this
+      // layer ran (it is still one of the app's requests; see App.responseFinished).
+      if (exporter !== undefined) record(request, status, finishedAt);
       return;
     }
     const span = marked as HttpServerSpan;
@@ -159,23 +160,20 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   };
 
   /**
-   * Makes the deferred span of a request the handler asked for (trace-context-storage.ts). A
-   * request whose span is deferred is marked with this object (`req.traceMark`).
+   * Makes the deferred span of a request the handler asked for (trace-context-storage.ts): a
+   * request whose span is deferred has no `req.traceMark` yet.
    */
   const deferred: DeferredSpanSource<Request> = {
     spanOf(req) {
       const marked = req.traceMark;
-      return marked === deferred ? begin(req) : (marked as Span | undefined);
+      return marked === undefined ? begin(req) : (marked as Span);
     },
   };
 
   /** Runs `fn(arg)`, the rest of the chain, with the span of `req` active, deferred or made. */
   const enter = <A, R>(req: Request, fn: (arg: A) => R, arg: A): R => {
-    if (exporter !== undefined && !isActiveSpanCarried()) {
-      requestStartTime(req);
-      req.traceMark = deferred;
-      return runWithDeferredSpan(deferred, req, fn, arg);
-    }
+    // The app noted the start (App.dispatch); the span is made only if someone asks for it.
+    if (exporter !== undefined && !isActiveSpanCarried()) return runWithDeferredSpan(deferred, req, fn, arg);
     return runWithActiveSpan(begin(req), fn, arg);
   };
   const middleware = (req: Request, next: Next): Promise<Response> | Response => enter(req, callNext, next);

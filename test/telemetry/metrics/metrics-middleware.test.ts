@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { Client } from '../../../src/client/client.js';
 import { App } from '../../../src/server/app.js';
 import { HttpError } from '../../../src/server/http-error.js';
+import { Response } from '../../../src/server/response.js';
 import { metrics } from '../../../src/telemetry/metrics/metrics-middleware.js';
 import type { MetricsSnapshot } from '../../../src/telemetry/metrics/metrics-snapshot.js';
 import { requirePeer } from '../../peers.js';
@@ -129,6 +130,38 @@ test('requests alternating route and status class land in their own series; an u
     await client.close();
     await server.close();
     instrument.close();
+  }
+});
+
+test('a request answered before metrics() runs is counted; one handed to another app is counted once, by the app that dispatched it first', async () => {
+  const outerMetrics = metrics({ process: false, client: false });
+  const innerMetrics = metrics({ process: false, client: false });
+  const inner = new App().use(innerMetrics).get('/inner', () => 'from inner');
+  const outer = new App()
+    .use((req, next) => (req.path === '/early' ? new Response(null, { status: 204 }) : next()))
+    .use(outerMetrics)
+    .get('/inner', (req) => inner.dispatch(req));
+  const server = await outer.listen({ port: 0 });
+  const client = new Client({ retry: false });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    assert.equal((await client.get(`${base}/early`)).status, 204);
+    assert.equal(await (await client.get(`${base}/inner`)).text(), 'from inner');
+    await (await client.get(`${base}/inner`)).text();
+    const snap = outerMetrics.registry.snapshot();
+    const count = (labels: Record<string, string>) => seriesValue(snap, 'http_server_requests_total', labels);
+    // Answered by the first middleware: no route matched.
+    assert.equal(count({ method: 'GET', route: '(unmatched)', status_class: '2xx' }), 1);
+    assert.equal(count({ method: 'GET', route: '/inner', status_class: '2xx' }), 2);
+    const innerSeries = innerMetrics.registry
+      .snapshot()
+      .metrics.find((m) => m.name === 'http_server_requests_total')?.series;
+    assert.deepEqual(innerSeries, []);
+  } finally {
+    await client.close();
+    await server.close();
+    outerMetrics.close();
+    innerMetrics.close();
   }
 });
 

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Client } from '../../../src/client/client.js';
 import { App } from '../../../src/server/app.js';
+import { Response } from '../../../src/server/response.js';
 import type { OtlpExporterOptions } from '../../../src/telemetry/tracing/otlp-http-exporter.js';
 import type { Sampler } from '../../../src/telemetry/tracing/sampler.js';
 import {
@@ -80,11 +81,14 @@ async function withTracedApp<T>(
   exporter: OtlpExporterOptions,
   routes: (app: App) => void,
   body: (t: TracedApp) => Promise<T>,
+  before: (app: App) => void = () => {},
 ): Promise<T> {
   setActiveSpanCarried(carried);
   const receiver = await OtlpReceiver.start();
   const tracer = tracing({ ...options, exporter: { url: receiver.url, scheduleDelay: 60_000, ...exporter } });
-  const app = new App().use(tracer);
+  const app = new App();
+  before(app);
+  app.use(tracer);
   routes(app);
   const server = await app.listen({ port: 0 });
   const client = new Client({ retry: false });
@@ -248,4 +252,33 @@ test('deferred spans ask the sampler with their trace id and count against the q
       );
     },
   );
+});
+
+test('a request answered before tracing() runs still gets its server span, in either context mode', async () => {
+  for (const carried of [false, true]) {
+    const spans = await withTracedApp(
+      carried,
+      {},
+      {},
+      (app) => app.get('/a', () => 'a'),
+      async ({ tracer, receiver, client, base }) => {
+        assert.equal(await (await client.get(`${base}/early`)).text(), 'answered early');
+        assert.equal(await (await client.get(`${base}/a`)).text(), 'a');
+        await tracer.flush();
+        return receiver.spans() as unknown as OtlpSpan[];
+      },
+      (app) => app.use((req, next) => (req.path === '/early' ? new Response('answered early') : next())),
+    );
+    assert.deepEqual(
+      // In export order, made spans come before records: sorted by path instead.
+      spans
+        .map((s) => [attributeMap(s)['url.path'], attributeMap(s)['http.route'], s.name])
+        .sort((x, y) => String(x[0]).localeCompare(String(y[0]))),
+      [
+        ['/a', '/a', 'GET /a'],
+        ['/early', undefined, 'GET'],
+      ],
+      `carried: ${carried}`,
+    );
+  }
 });
