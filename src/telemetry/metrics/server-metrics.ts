@@ -16,8 +16,10 @@
  * The `metrics()` middleware records the requests its app reports finished: those the app
  * dispatched first (`App.responseFinished`), so several apps in one process keep their own
  * counts, and a request is counted wherever the middleware sits in the chain.
- * Recording resolves the series through two Map lookups and an array index: no allocation
- * once the (method, route) pair has been seen.
+ * Recording notes three numbers per request in a column of pending samples; they are applied
+ * to the series in batches, and always before the registry is read (see
+ * {@link ServerMetrics.record}). A new series is found through two Map lookups and an array
+ * index: no allocation once the (method, route) pair has been seen.
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { h2ErrorCodeName } from '../../h2/h2-error-codes.js';
@@ -61,6 +63,9 @@ class RouteSeries {
   ) {}
 }
 
+/** Finished requests noted before they are applied to the series (see ServerMetrics.record). */
+const PENDING_SAMPLES = 256;
+
 interface ConnectionMessage {
   protocol: string;
 }
@@ -84,6 +89,9 @@ export class ServerMetrics {
   private lastClass = -1;
   private lastSeries: RouteSeries | undefined = undefined;
   private lastStatusSeries: StatusSeries | undefined = undefined;
+  /** Samples of the current series not yet applied: duration (ms), bytes in, bytes out. */
+  private readonly pending = new Float64Array(3 * PENDING_SAMPLES);
+  private pendingCount = 0;
   private readonly onOpen = (message: unknown) =>
     this.activeConnections.child((message as ConnectionMessage).protocol).inc();
   private readonly onClose = (message: unknown) =>
@@ -109,6 +117,8 @@ export class ServerMetrics {
       help: 'HTTP requests answered, by method, route template and status class',
       labelNames: ['method', 'route', 'status_class'],
       maxSeries,
+      // Any read of the registry runs the collect hooks first: the pending samples are in.
+      collect: () => this.applyPending(),
     });
     this.duration = registry.histogram({
       name: 'http_server_request_duration_seconds',
@@ -201,34 +211,58 @@ export class ServerMetrics {
    * Records one finished request: its status, body bytes sent (-1 unknown) and when it ended
    * (`performance.now()`). The `metrics()` middleware calls it when the app's connection
    * reports the response done.
+   *
+   * The request's three values (duration, bytes received, bytes sent) are only noted here, in
+   * a column of pending samples of the current series, and applied to the counter and the
+   * histograms in one loop every {@link PENDING_SAMPLES} requests, when the series changes,
+   * and before the registry is read (a collect hook). Under load, code run per request slows
+   * the rest of the request too (docs/telemetry.md), so the per-request part is kept small.
    */
   record(req: Request, status: number, bytes: number, finishedAt: number): void {
-    const seconds = (finishedAt - requestStartTime(req)) / 1000;
     const route = req.route ?? UNMATCHED_ROUTE;
     const c = status >= 100 && status < 600 ? (status / 100) | 0 : 0;
-    let byStatus: StatusSeries;
-    let series: RouteSeries;
     // Most requests repeat the last one's (method, route, status class): no lookup then.
-    if (req.method === this.lastMethod && route === this.lastRoute && c === this.lastClass) {
-      series = this.lastSeries!;
-      byStatus = this.lastStatusSeries!;
-    } else {
-      const method = methodLabel(req.method);
-      series = this.routeSeries(method, route);
-      byStatus = series.byClass[c] ?? this.statusSeries(series, method, route, status, c);
-      this.lastMethod = req.method;
-      this.lastRoute = route;
-      this.lastClass = c;
-      this.lastSeries = series;
-      this.lastStatusSeries = byStatus;
+    if (req.method !== this.lastMethod || route !== this.lastRoute || c !== this.lastClass) {
+      this.switchSeries(req.method, route, status, c);
     }
-    byStatus.requests.inc();
-    byStatus.duration.observe(seconds);
     // Bytes received; a body the handler left unread counts with its declared Content-Length.
     const body = req.body;
     let received = body.receivedBytes;
     if (received === 0 && body.declaredLength > 0) received = body.declaredLength;
-    series.requestSize.observe(received);
-    if (bytes >= 0) series.responseSize.observe(bytes);
+    const at = 3 * this.pendingCount;
+    const pending = this.pending;
+    pending[at] = finishedAt - requestStartTime(req);
+    pending[at + 1] = received;
+    pending[at + 2] = bytes;
+    if (++this.pendingCount === PENDING_SAMPLES) this.applyPending();
+  }
+
+  /** Applies the pending samples, then makes (method, route, class) the current series. */
+  private switchSeries(requestMethod: string, route: string, status: number, c: number): void {
+    this.applyPending();
+    const method = methodLabel(requestMethod);
+    const series = this.routeSeries(method, route);
+    this.lastStatusSeries = series.byClass[c] ?? this.statusSeries(series, method, route, status, c);
+    this.lastSeries = series;
+    this.lastMethod = requestMethod;
+    this.lastRoute = route;
+    this.lastClass = c;
+  }
+
+  /** Records the pending samples in the current series (see {@link record}). */
+  applyPending(): void {
+    const n = this.pendingCount;
+    if (n === 0) return;
+    this.pendingCount = 0;
+    const byStatus = this.lastStatusSeries!;
+    const series = this.lastSeries!;
+    const pending = this.pending;
+    byStatus.requests.inc(n);
+    for (let at = 0; at < 3 * n; at += 3) {
+      byStatus.duration.observe(pending[at]! / 1000);
+      series.requestSize.observe(pending[at + 1]!);
+      const sent = pending[at + 2]!;
+      if (sent >= 0) series.responseSize.observe(sent);
+    }
   }
 }
