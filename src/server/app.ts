@@ -17,6 +17,7 @@ import { IncomingBody } from '../core/incoming-body.js';
 import { type WebSocketHandler, WebSocketRoutes, type WebSocketServerOptions } from '../ws/ws-server.js';
 import type { ExtendedConnectHandler } from './extended-connect.js';
 import type {
+  AppAttachment,
   ErrorHandler,
   Handler,
   Middleware,
@@ -170,12 +171,26 @@ export class App {
     return undefined;
   }
 
-  /** Adds middleware; it runs for every request, in the order added. */
-  use(middleware: Middleware): this {
+  /**
+   * Adds middleware; it runs for every request, in the order added. An {@link AppAttachment}
+   * (`metrics()`) is attached instead: it registers its routes and finish observer, and adds
+   * no layer.
+   */
+  use(middleware: Middleware | (Middleware & AppAttachment)): this {
+    if (typeof (middleware as Partial<AppAttachment>).attachTo === 'function') {
+      (middleware as AppAttachment).attachTo(this);
+      return this;
+    }
     this.middleware.push(middleware);
     const observer = middleware as Middleware & Partial<ResponseFinishObserver>;
     if (typeof observer.onResponseFinish === 'function')
       this.finishObservers.push(observer as ResponseFinishObserver);
+    return this;
+  }
+
+  /** Tells `observer` of each finished response of this app (see {@link responseFinished}). */
+  observeFinish(observer: ResponseFinishObserver): this {
+    this.finishObservers.push(observer);
     return this;
   }
 

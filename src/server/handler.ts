@@ -53,5 +53,24 @@ export interface ResponseFinishObserver {
   onResponseFinish(req: Request, status: number, bytes: number, finishedAt: number): void;
 }
 
+/**
+ * What `app.use` attaches to an app instead of adding it as a middleware layer: instruments that
+ * only need to hear of finished responses and to serve routes of their own (`metrics()` and its
+ * `/metrics`). A layer costs every request a call, even one that only passes the request on,
+ * and under load the code run per request slows the rest of the request too
+ * (docs/telemetry.md). Such an object may still be ordinary middleware elsewhere.
+ */
+export interface AppAttachment {
+  /** Registers what it needs on `app` (routes, finish observers); called once by `app.use`. */
+  attachTo(app: AttachmentHost): void;
+}
+
+/** What an {@link AppAttachment} may register on the app it is attached to. */
+export interface AttachmentHost {
+  route(method: string, path: string, handler: Handler): unknown;
+  /** Tells `observer` of each finished response of the app, as for middleware that is one. */
+  observeFinish(observer: ResponseFinishObserver): unknown;
+}
+
 /** Turns an exception into a response. */
 export type ErrorHandler = (error: unknown, req: Request) => HandlerResult | Promise<HandlerResult>;

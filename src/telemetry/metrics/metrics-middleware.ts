@@ -11,11 +11,21 @@
  * merged through the primary (cluster-metrics-scrape.ts); its body is written once the merge
  * arrives, so the response is streamed. Anywhere else the option changes nothing.
  *
- * The middleware itself does nothing per request but look for a scrape: the app notes when each
- * request started, and the sample is recorded when the app's connection reports the response's
- * end (`onResponseFinish`), for every request the app owns, wherever the middleware sits.
+ * `app.use` attaches it (`AppAttachment`) rather than adding a middleware layer: it registers a
+ * `GET` (and so `HEAD`) route for the scrape, which the middleware after it in the chain then
+ * also sees (authentication, say), and a finish observer. Nothing of it runs as a request
+ * starts: the app notes the start time, and the sample is recorded when the app's connection
+ * reports the response's end (`onResponseFinish`), for every request the app owns. Used as
+ * ordinary middleware elsewhere, it answers the scrape itself.
  */
-import type { Next, ObservingMiddleware, Proceed, ResponseFinishObserver } from '../../server/handler.js';
+import type {
+  AppAttachment,
+  AttachmentHost,
+  Next,
+  ObservingMiddleware,
+  Proceed,
+  ResponseFinishObserver,
+} from '../../server/handler.js';
 import type { Request } from '../../server/request.js';
 import { Response } from '../../server/response.js';
 import { ClientMetrics, type ClientMetricsOptions, type PoolStatsSource } from './client-metrics.js';
@@ -53,7 +63,7 @@ export interface MetricsOptions {
 }
 
 /** The middleware {@link metrics} returns, with its instruments. */
-export interface MetricsMiddleware extends ObservingMiddleware, ResponseFinishObserver {
+export interface MetricsMiddleware extends ObservingMiddleware, ResponseFinishObserver, AppAttachment {
   readonly registry: MetricsRegistry;
   readonly server: ServerMetrics | undefined;
   readonly client: ClientMetrics | undefined;
@@ -98,14 +108,21 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
     return undefined;
   };
   const middleware = (req: Request, next: Next): Response | Promise<Response> => answer(req) ?? next();
+  const scrape = (req: Request): Response => expositionResponse(registry, req, clusterScrape);
   // The app's fast form (ObservingMiddleware): no `next` promise per request.
   const observe = (req: Request, proceed: Proceed) => answer(req) ?? proceed(req);
   const onResponseFinish = (req: Request, status: number, bytes: number, finishedAt: number): void => {
     server?.record(req, status, bytes, finishedAt);
   };
-  return Object.assign(middleware, {
+  const instrument = Object.assign(middleware, {
     observe,
     onResponseFinish,
+    // `app.use` attaches it: a GET (and HEAD) route for the scrape and a finish observer, and
+    // no middleware layer, so that other requests pay nothing as they start.
+    attachTo(app: AttachmentHost): void {
+      app.route('GET', path, scrape);
+      app.observeFinish(instrument);
+    },
     registry,
     server,
     client,
@@ -120,6 +137,7 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
       processMetrics?.close();
     },
   });
+  return instrument;
 }
 
 /**

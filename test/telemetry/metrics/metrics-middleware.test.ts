@@ -165,6 +165,41 @@ test('a request answered before metrics() runs is counted; one handed to another
   }
 });
 
+test('the scrape is a route: middleware added after metrics() sees it, and a HEAD is answered too', async () => {
+  const instrument = metrics({ process: false, client: false });
+  const app = new App()
+    .use(instrument)
+    .use((req, next) =>
+      req.headers.get('authorization') === 'Bearer t' ? next() : new Response('no', { status: 401 }),
+    )
+    .get('/hello', () => 'hello');
+  const server = await app.listen({ port: 0 });
+  const client = new Client({ retry: false });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    const auth = { headers: { authorization: 'Bearer t' } };
+    assert.equal((await client.get(`${base}/metrics`)).status, 401);
+    await (await client.get(`${base}/hello`, auth)).text();
+    const res = await client.get(`${base}/metrics`, auth);
+    assert.equal(res.status, 200);
+    const body = await res.text();
+    assert.match(body, /^http_server_requests_total\{method="GET",route="\/hello",status_class="2xx"\} 1$/m);
+    // The refused scrape was counted too; it was refused before routing, so no route matched.
+    assert.match(
+      body,
+      /^http_server_requests_total\{method="GET",route="\(unmatched\)",status_class="4xx"\} 1$/m,
+    );
+    const head = await client.head(`${base}/metrics`, auth);
+    assert.equal(head.status, 200);
+    assert.equal(head.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    await head.dump();
+  } finally {
+    await client.close();
+    await server.close();
+    instrument.close();
+  }
+});
+
 test('/metrics negotiates Prometheus text 0.0.4, OpenMetrics and JSON; other apps are not counted', async () => {
   const { app, instrument } = demoApp();
   const other = new App().get('/hello', () => 'other');
