@@ -4,6 +4,7 @@ import { Client } from '../../../src/client/client.js';
 import { App } from '../../../src/server/app.js';
 import { HttpError } from '../../../src/server/http-error.js';
 import { Response } from '../../../src/server/response.js';
+import { RouteDefinitionError } from '../../../src/server/router/route-definition-error.js';
 import { metrics } from '../../../src/telemetry/metrics/metrics-middleware.js';
 import type { MetricsSnapshot } from '../../../src/telemetry/metrics/metrics-snapshot.js';
 import { requirePeer } from '../../peers.js';
@@ -193,6 +194,11 @@ test('the scrape is a route: middleware added after metrics() sees it, and a HEA
     assert.equal(head.status, 200);
     assert.equal(head.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
     await head.dump();
+    // A route of the app's own at the scrape's path is a definition error, not a silent shadow.
+    const taken = new App().get('/metrics', () => 'mine');
+    const second = metrics({ process: false, client: false, websocket: false });
+    assert.throws(() => taken.use(second), RouteDefinitionError);
+    second.close();
   } finally {
     await client.close();
     await server.close();
