@@ -184,7 +184,7 @@ export class App {
     this.middleware.push(middleware);
     const observer = middleware as Middleware & Partial<ResponseFinishObserver>;
     if (typeof observer.onResponseFinish === 'function')
-      this.finishObservers.push(observer as ResponseFinishObserver);
+      this.observeFinish(observer as ResponseFinishObserver);
     return this;
   }
 

@@ -21,9 +21,8 @@
 import type {
   AppAttachment,
   AttachmentHost,
+  Middleware,
   Next,
-  ObservingMiddleware,
-  Proceed,
   ResponseFinishObserver,
 } from '../../server/handler.js';
 import type { Request } from '../../server/request.js';
@@ -63,7 +62,7 @@ export interface MetricsOptions {
 }
 
 /** The middleware {@link metrics} returns, with its instruments. */
-export interface MetricsMiddleware extends ObservingMiddleware, ResponseFinishObserver, AppAttachment {
+export interface MetricsMiddleware extends Middleware, ResponseFinishObserver, AppAttachment {
   readonly registry: MetricsRegistry;
   readonly server: ServerMetrics | undefined;
   readonly client: ClientMetrics | undefined;
@@ -99,23 +98,19 @@ export function metrics(options: MetricsOptions = {}): MetricsMiddleware {
       ? new ClusterMetricsScrape(registry, typeof options.cluster === 'object' ? options.cluster : {})
       : undefined;
 
-  /** The exposition when `req` is a scrape. */
-  const answer = (req: Request): Response | undefined => {
+  const scrape = (req: Request): Response => expositionResponse(registry, req, clusterScrape);
+  // The ordinary-middleware form, for use outside `app.use` (which attaches it instead).
+  const middleware = (req: Request, next: Next): Response | Promise<Response> => {
     if (req.path === path && (req.method === 'GET' || req.method === 'HEAD')) {
       req.route = path;
-      return expositionResponse(registry, req, clusterScrape);
+      return scrape(req);
     }
-    return undefined;
+    return next();
   };
-  const middleware = (req: Request, next: Next): Response | Promise<Response> => answer(req) ?? next();
-  const scrape = (req: Request): Response => expositionResponse(registry, req, clusterScrape);
-  // The app's fast form (ObservingMiddleware): no `next` promise per request.
-  const observe = (req: Request, proceed: Proceed) => answer(req) ?? proceed(req);
   const onResponseFinish = (req: Request, status: number, bytes: number, finishedAt: number): void => {
     server?.record(req, status, bytes, finishedAt);
   };
   const instrument = Object.assign(middleware, {
-    observe,
     onResponseFinish,
     // `app.use` attaches it: a GET (and HEAD) route for the scrape and a finish observer, and
     // no middleware layer, so that other requests pay nothing as they start.

@@ -206,6 +206,22 @@ test('the scrape is a route: middleware added after metrics() sees it, and a HEA
   }
 });
 
+test('called as ordinary middleware (not attached by app.use), metrics() answers the scrape itself', async () => {
+  const instrument = metrics({ process: false, client: false, websocket: false });
+  instrument.registry.counter({ name: 'demo_total', help: 'A counter of the test' }).inc(3);
+  const app = new App().use((req, next) => instrument(req, next)).get('/hello', () => 'hello');
+  try {
+    const hello = await app.fetch(new globalThis.Request('http://x/hello'));
+    assert.equal(await hello.text(), 'hello');
+    const scrape = await app.fetch(new globalThis.Request('http://x/metrics'));
+    assert.equal(scrape.status, 200);
+    assert.equal(scrape.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    assert.match(await scrape.text(), /^demo_total 3$/m);
+  } finally {
+    instrument.close();
+  }
+});
+
 test('/metrics negotiates Prometheus text 0.0.4, OpenMetrics and JSON; other apps are not counted', async () => {
   const { app, instrument } = demoApp();
   const other = new App().get('/hello', () => 'other');
