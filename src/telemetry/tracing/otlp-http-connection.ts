@@ -6,17 +6,24 @@
  * is one corked write of a prepared head and the body, and the answer goes through the same
  * HTTP/1.1 parser the server's requests use (RFC 9112: Content-Length or chunked, keep-alive).
  *
+ * A body may also be produced as it is sent ({@link ChunkedBody}: the JSON export request,
+ * encoded batch by batch): it goes out in the chunked transfer coding (RFC 9112 §7.1), from one
+ * buffer the connection reuses for every chunk (chunked-body-writer.ts). It is produced when
+ * its POST's turn comes, and again if that POST is retried.
+ *
  * The socket is unreferenced while idle, so it never keeps the process alive; a lost
  * connection fails the POST in flight (retryable) and the next POST opens a new one.
  */
+import { Buffer } from 'node:buffer';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { type ChunkedBody, ChunkedBodyWriter } from '../../h1/chunked-body-writer.js';
 import { H1Parser } from '../../h1/h1-parser.js';
 import { H1ResponseBody, type H1ResponseHead } from '../../h1/h1-types.js';
 import { OtlpExportError, retryableStatus } from './otlp-export-error.js';
 
 interface PendingPost {
-  readonly body: Buffer;
+  readonly body: Buffer | ChunkedBody;
   readonly resolve: () => void;
   readonly reject: (err: OtlpExportError) => void;
 }
@@ -26,6 +33,11 @@ export class OtlpHttpConnection {
   private readonly url: URL;
   /** The request head up to `content-length: `. */
   private readonly headStart: string;
+  /** The request head of a chunked body, whole. */
+  private readonly chunkedHead: string;
+  /** Writes chunked bodies, from one buffer reused chunk after chunk; made on first use. */
+  private chunkWriter: ChunkedBodyWriter | undefined;
+  private readonly chunkSize: number;
   private readonly timeout: number;
   private socket: net.Socket | undefined;
   private connected = false;
@@ -41,17 +53,30 @@ export class OtlpHttpConnection {
    * @param headers extra request header fields
    * @param timeout longest wait for one POST's answer, in ms
    * @param contentType the bodies' media type (`application/x-protobuf` for `http/protobuf`)
+   * @param chunkSize the size of the buffer chunked bodies are produced into, in bytes
    */
-  constructor(url: URL, headers: Record<string, string>, timeout: number, contentType = 'application/json') {
+  constructor(
+    url: URL,
+    headers: Record<string, string>,
+    timeout: number,
+    contentType = 'application/json',
+    chunkSize = 65536,
+  ) {
     this.url = url;
     this.timeout = timeout;
+    this.chunkSize = chunkSize;
     let head = `POST ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n`;
     for (const name of Object.keys(headers)) head += `${name}: ${headers[name]}\r\n`;
-    this.headStart = `${head}content-type: ${contentType}\r\ncontent-length: `;
+    head += `content-type: ${contentType}\r\n`;
+    this.headStart = `${head}content-length: `;
+    this.chunkedHead = `${head}transfer-encoding: chunked\r\n\r\n`;
   }
 
-  /** Sends `body`; resolves on a 2xx answer, rejects with {@link OtlpExportError} otherwise. */
-  post(body: Buffer): Promise<void> {
+  /**
+   * Sends `body`, a whole buffer or one produced as it is sent (in chunks); resolves on a 2xx
+   * answer, rejects with {@link OtlpExportError} otherwise.
+   */
+  post(body: Buffer | ChunkedBody): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ body, resolve, reject });
       if (this.current === undefined) this.next();
@@ -82,6 +107,18 @@ export class OtlpHttpConnection {
   private send(): void {
     const socket = this.socket!;
     const body = this.current!.body;
+    if (!Buffer.isBuffer(body)) {
+      this.chunkWriter ??= new ChunkedBodyWriter(this.chunkSize);
+      try {
+        this.chunkWriter.write(socket, this.chunkedHead, body);
+      } catch (err) {
+        // Producing the body failed part way: the message cannot be finished on this connection.
+        this.fail(
+          new OtlpExportError(0, false, 'the export request body could not be encoded', undefined, err),
+        );
+      }
+      return;
+    }
     socket.cork();
     socket.write(`${this.headStart}${body.length}\r\n\r\n`, 'latin1');
     socket.write(body);

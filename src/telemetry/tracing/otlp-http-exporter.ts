@@ -5,21 +5,19 @@
  * (`protocol: 'http/protobuf'`, `content-type: application/x-protobuf`; the batch is encoded
  * by otlp-protobuf-request.ts, and everything else is the same). Spans wait in a bounded queue
  * and leave in batches (when a batch is full, or every `scheduleDelay`); a full queue drops
- * new spans. A failed export is retried with exponential backoff and jitter when the failure
+ * new spans. A JSON batch is encoded as it is written, in chunks (otlp-json-batch-body.ts), and
+ * kept until the collector answers. A failed export is retried with exponential backoff and jitter when the failure
  * is retryable (network errors, 429, 502, 503, 504, honouring `Retry-After`; OTLP/HTTP
  * "Failures"), up to `maxRetries`, after which its spans count as dropped. Counters: exported,
  * dropped because the queue was full, dropped after failed exports.
  */
 import { Buffer } from 'node:buffer';
+import type { ChunkedBody } from '../../h1/chunked-body-writer.js';
 import { VERSION } from '../../version.js';
-import {
-  exportRequestPrefix,
-  type ResourceAttributes,
-  EXPORT_REQUEST_SUFFIX as SUFFIX,
-} from './otlp-json-encoding.js';
-import { appendSpanJson, spanJsonBound } from './otlp-json-span-writer.js';
+import { OtlpJsonBatchBody } from './otlp-json-batch-body.js';
+import { exportRequestPrefix, type ResourceAttributes } from './otlp-json-encoding.js';
+import { OtlpSpanBatch } from './otlp-span-batch.js';
 import type { ServerSpanFacts } from './server-span-facts.js';
-import { ServerSpanRecords } from './server-span-records.js';
 import type { Span, SpanSink } from './span.js';
 import type { SpanContext } from './w3c-trace-context.js';
 
@@ -85,27 +83,27 @@ export class OtlpHttpExporter implements SpanSink {
   /** The batch encoder for `http/protobuf`; undefined for JSON. */
   private readonly protobuf: OtlpProtobufRequestEncoder | undefined;
   /**
-   * The ended spans of the batch being filled, encoded all together when it leaves. Encoding
-   * each span as it ended, between one request and the next, measured several times slower
-   * than the same encoding in one loop over the batch: between requests the encoder's code and
-   * data fall out of the CPU caches. Keeping ended spans until then costs an array slot each.
+   * The batch being filled: ended spans and server-span records, encoded all together when it
+   * leaves. Encoding each span as it ended, between one request and the next, measured several
+   * times slower than the same encoding in one loop over the batch: between requests the
+   * encoder's code and data fall out of the CPU caches. Keeping ended spans until then costs an
+   * array slot each.
    */
-  private readonly waiting: (Span | undefined)[] = [];
-  private waitingCount = 0;
-  /** Server spans queued as records (server-span-records.ts), sent with the waiting spans. */
-  private readonly records = new ServerSpanRecords();
+  private filling = new OtlpSpanBatch();
+  /** Batches whose export has settled, to fill again. */
+  private readonly idle: OtlpSpanBatch[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   /** The connection to the collector, opened by the first export. */
   private connection: OtlpHttpConnection | undefined;
   private shutDown = false;
   /** The JSON before the spans: resource and scope never change. */
-  private readonly prefix: string;
-  /** The size the next body buffer starts with: the largest body so far. */
+  private readonly prefix: Buffer;
+  /** The size the next protobuf body buffer starts with: the largest body so far. */
   private bodyCapacity = 16384;
   /**
-   * A body buffer whose export was accepted, for reuse: a new half-megabyte buffer per batch
-   * would count as external memory and bring on full GCs.
+   * A protobuf body buffer whose export was accepted, for reuse: a new half-megabyte buffer per
+   * batch would count as external memory and bring on full GCs.
    */
   private spare: Buffer | undefined;
 
@@ -126,7 +124,7 @@ export class OtlpHttpExporter implements SpanSink {
     this.maxRetries = options.maxRetries ?? 5;
     this.initialBackoff = options.initialBackoff ?? 500;
     this.maxBackoff = options.maxBackoff ?? 5000;
-    this.prefix = exportRequestPrefix(this.resource, { name: 'avx-http', version: VERSION });
+    this.prefix = Buffer.from(exportRequestPrefix(this.resource, { name: 'avx-http', version: VERSION }));
     this.protocol = otlpProtocol(options.protocol);
     this.protobuf =
       this.protocol === 'http/protobuf'
@@ -136,13 +134,13 @@ export class OtlpHttpExporter implements SpanSink {
 
   /** Spans waiting to be sent. */
   get queued(): number {
-    return this.waitingCount + this.records.count;
+    return this.filling.count;
   }
 
   /** Queues an ended span (SpanSink). */
   onEnd(span: Span): void {
     if (this.refused()) return;
-    this.waiting[this.waitingCount++] = span;
+    this.filling.add(span);
     this.queuedOne();
   }
 
@@ -158,7 +156,7 @@ export class OtlpHttpExporter implements SpanSink {
     endTime: number,
   ): void {
     if (this.refused()) return;
-    this.records.add(facts, parent, traceId, startTime, endTime);
+    this.filling.records.add(facts, parent, traceId, startTime, endTime);
     this.queuedOne();
   }
 
@@ -199,79 +197,43 @@ export class OtlpHttpExporter implements SpanSink {
   };
 
   /**
-   * Encodes the waiting spans as one export request body (and lets go of them); returns the
-   * buffer and the body's length.
+   * Sends the batch being filled. A JSON body is encoded as it is written (and again for a
+   * retry), so its batch is kept until the export settles; a protobuf body, whose lengths come
+   * before its contents, is encoded whole now into a reused buffer.
    */
-  private encodeBatch(): { buf: Buffer; length: number } {
-    if (this.protobuf !== undefined) return this.encodeBatchProtobuf(this.protobuf);
-    let buf = this.spare;
-    this.spare = undefined;
-    const least = Math.max(this.bodyCapacity, this.prefix.length * 3 + SUFFIX.length);
-    if (buf === undefined || buf.length < least) buf = Buffer.allocUnsafe(least);
-    let at = buf.write(this.prefix, 0);
-    const waiting = this.waiting;
-    const count = this.waitingCount;
-    for (let i = 0; i < count; i++) {
-      const span = waiting[i]!;
-      waiting[i] = undefined;
-      // After a comma, with room left for the suffix.
-      const from = i > 0 ? at + 1 : at;
-      let end = appendSpanJson(span, buf, from, SUFFIX.length);
-      if (end < 0) {
-        buf = grow(buf, at, from + spanJsonBound(span) + SUFFIX.length);
-        end = appendSpanJson(span, buf, from, SUFFIX.length);
-      }
-      if (i > 0) buf[at] = 0x2c; // ,
-      at = end;
-    }
-    this.waitingCount = 0;
-    const records = this.records;
-    const recordCount = records.count;
-    if (recordCount > 0) records.drawIds();
-    let view = new DataView(buf.buffer, buf.byteOffset, buf.length);
-    for (let i = 0; i < recordCount; i = records.encodedTo) {
-      const first = count === 0 && i === 0;
-      const from = first ? at : at + 1;
-      let end = records.encodeFrom(i, buf, view, from, SUFFIX.length);
-      while (end < 0) {
-        buf = grow(buf, at, buf.length * 2);
-        view = new DataView(buf.buffer, buf.byteOffset, buf.length);
-        end = records.encodeFrom(i, buf, view, from, SUFFIX.length);
-      }
-      if (!first) buf[at] = 0x2c; // ,
-      at = end;
-    }
-    records.clear();
-    at += buf.write(SUFFIX, at, 'latin1');
-    this.bodyCapacity = Math.max(this.bodyCapacity, buf.length);
-    return { buf, length: at };
-  }
-
-  /** {@link encodeBatch} for `http/protobuf`, into the same reused body buffer. */
-  private encodeBatchProtobuf(encoder: OtlpProtobufRequestEncoder): { buf: Buffer; length: number } {
-    const buf = this.spare ?? Buffer.allocUnsafe(this.bodyCapacity);
-    this.spare = undefined;
-    const body = encoder.encode(this.waiting, this.waitingCount, this.records, buf);
-    this.waitingCount = 0;
-    this.bodyCapacity = Math.max(this.bodyCapacity, body.buf.length);
-    return body;
-  }
-
   private sendBatch(): void {
     // The schedule timer, if armed, stays: when it fires it sends what has queued by then, if
     // anything. Clearing it here and arming a new one for the next span cost a timer per batch.
-    const count = this.queued;
-    const { buf, length } = this.encodeBatch();
-    const job = this.exportWithRetry(buf.subarray(0, length), count).then((accepted) => {
+    const batch = this.filling;
+    this.filling = this.idle.pop() ?? new OtlpSpanBatch();
+    const count = batch.count;
+    batch.seal();
+    const protobuf = this.protobuf;
+    if (protobuf === undefined) {
+      const job = this.exportWithRetry(new OtlpJsonBatchBody(this.prefix, batch), count).then(() => {
+        this.inFlight.delete(job);
+        batch.clear();
+        this.idle.push(batch);
+      });
+      this.inFlight.add(job);
+      return;
+    }
+    const buf = this.spare ?? Buffer.allocUnsafe(this.bodyCapacity);
+    this.spare = undefined;
+    const body = protobuf.encode(batch.spans, batch.spanCount, batch.records, buf);
+    batch.clear();
+    this.idle.push(batch);
+    this.bodyCapacity = Math.max(this.bodyCapacity, body.buf.length);
+    const job = this.exportWithRetry(body.buf.subarray(0, body.length), count).then((accepted) => {
       this.inFlight.delete(job);
       // Only a body the collector answered has left the socket: safe to write over.
-      if (accepted) this.spare = buf;
+      if (accepted) this.spare = body.buf;
     });
     this.inFlight.add(job);
   }
 
   /** Resolves true when the collector accepted the batch. */
-  private async exportWithRetry(body: Buffer, count: number): Promise<boolean> {
+  private async exportWithRetry(body: Buffer | ChunkedBody, count: number): Promise<boolean> {
     let delay = this.initialBackoff;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -293,7 +255,7 @@ export class OtlpHttpExporter implements SpanSink {
   }
 
   /** One POST of an export request body. */
-  private post(body: Buffer): Promise<void> {
+  private post(body: Buffer | ChunkedBody): Promise<void> {
     this.connection ??= new OtlpHttpConnection(
       this.url,
       this.headers,
@@ -302,11 +264,4 @@ export class OtlpHttpExporter implements SpanSink {
     );
     return this.connection.post(body);
   }
-}
-
-/** A buffer of at least `size` bytes (twice `buf` at least) holding `buf`'s first `used` bytes. */
-function grow(buf: Buffer, used: number, size: number): Buffer {
-  const grown = Buffer.allocUnsafe(Math.max(size, buf.length * 2));
-  buf.copy(grown, 0, 0, used);
-  return grown;
 }

@@ -267,3 +267,37 @@ test('a request answered before tracing() runs still gets its server span, in ei
     );
   }
 });
+
+test('a JSON batch leaves in chunks and a retry sends the same bytes: same spans, same ids', async () => {
+  const requests = 700; // about 550 KB of JSON: several 64 KiB chunks
+  await withTracedApp(
+    false,
+    {},
+    { maxBatchSize: 1000, maxQueueSize: 1000, initialBackoff: 5 },
+    (app) => {
+      app.get('/a', () => 'a');
+    },
+    async ({ tracer, receiver, client, base }) => {
+      receiver.failures.push(503);
+      for (let i = 0; i < requests; i++) {
+        const res = await client.request({ url: `${base}/a${i % 3 === 0 ? '?q=1' : ''}` });
+        await res.text();
+      }
+      await tracer.flush();
+      assert.equal(receiver.refused.length, 1);
+      assert.equal(receiver.received.length, 1);
+      const first = receiver.refused[0]!;
+      const retry = receiver.received[0]!;
+      assert.equal(first.headers['transfer-encoding'], 'chunked');
+      assert.equal(first.headers['content-length'], undefined);
+      assert.ok(retry.raw.length > 4 * 65536, `${retry.raw.length} bytes`);
+      assert.ok(first.raw.equals(retry.raw), 'the retry encodes the batch again, byte for byte');
+      validateExportTraceServiceRequest(retry.body);
+      const spans = receiver.spans() as unknown as OtlpJsonSpan[];
+      assert.equal(spans.length, requests);
+      assert.equal(new Set(spans.map((s) => s.spanId)).size, requests);
+      assert.equal(tracer.exporter!.exportedSpans, requests);
+      assert.equal(tracer.exporter!.failedRequests, 1);
+    },
+  );
+});

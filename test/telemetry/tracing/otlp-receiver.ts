@@ -35,6 +35,8 @@ export interface ReceivedExport {
   body: unknown;
   /** The body's bytes as received. */
   raw: Buffer;
+  /** The request's header fields. */
+  headers: IncomingMessage['headers'];
 }
 
 /** An OTLP/HTTP receiver on 127.0.0.1. */
@@ -42,6 +44,8 @@ export class OtlpReceiver {
   readonly received: ReceivedExport[] = [];
   /** Status codes to answer the next requests with, in order (then 200). */
   readonly failures: number[] = [];
+  /** The bodies of the requests answered with one of {@link failures}, and their heads. */
+  readonly refused: { raw: Buffer; headers: IncomingMessage['headers'] }[] = [];
   private waiters: (() => void)[] = [];
 
   private constructor(private readonly server: Server) {}
@@ -97,17 +101,28 @@ export class OtlpReceiver {
   private handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
     const failure = this.failures.shift();
     if (failure !== undefined) {
+      this.refused.push({ raw: body, headers: req.headers });
       res.writeHead(failure, { 'retry-after': '0' }).end();
       return;
     }
     const contentType = req.headers['content-type'];
     if (contentType === 'application/x-protobuf') {
       const type = exportTraceServiceRequestType();
-      this.received.push({ contentType, body: otlpJsonOf(type, type.decode(body)), raw: body });
+      this.received.push({
+        contentType,
+        body: otlpJsonOf(type, type.decode(body)),
+        raw: body,
+        headers: req.headers,
+      });
       // An ExportTraceServiceResponse with no partial_success: all accepted, zero bytes.
       res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
     } else {
-      this.received.push({ contentType, body: JSON.parse(body.toString('utf8')), raw: body });
+      this.received.push({
+        contentType,
+        body: JSON.parse(body.toString('utf8')),
+        raw: body,
+        headers: req.headers,
+      });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     }
     const waiters = this.waiters;
