@@ -5,11 +5,14 @@
  * OpenTelemetry SDK (`@opentelemetry/instrumentation-http`, always-on sampler, batch span
  * processor, OTLP/HTTP exporter to the same sink). Each server runs in its own process pinned to
  * core 0; wrk and the sink (a bare socket server standing for a collector elsewhere) are pinned
- * to core 1. Contenders alternate within each round, and the medians of the rounds and their
- * ratios are printed. Targets: avx instrumented >= 0.9x avx plain, and >= 2x
+ * to core 1. Each round starts and warms every contender's server, then measures them in turn,
+ * SLICES times (DURATION seconds each, the order rotating); the servers stop at the end of the
+ * round. The medians of all measurements and of the per-slice ratios are printed. On a shared
+ * machine whose speed drifts, many short slices (`ROUNDS=4 SLICES=10 DURATION=1`) agree better
+ * from run to run than a few long rounds. Targets: avx instrumented >= 0.9x avx plain, and >= 2x
  * fastify instrumented.
  *
- *   node dist/bench/telemetry.js        (env: ROUNDS=3 DURATION=5 CONNECTIONS=50)
+ *   node dist/bench/telemetry.js   (env: ROUNDS=3 SLICES=1 DURATION=5 CONNECTIONS=50)
  *
  * Needs `wrk` (Debian package) and `taskset` (util-linux). The same file is the server process:
  * `node dist/bench/telemetry.js serve <kind> <port> <sinkUrl>`.
@@ -27,6 +30,7 @@ const ALL = [
   'avx+metrics',
   'avx+tracing',
   'avx+noop',
+  'avx+telemetry+protobuf',
 ] as const;
 type Contender = (typeof ALL)[number];
 /**
@@ -34,6 +38,7 @@ type Contender = (typeof ALL)[number];
  * (`avx+noop`: one middleware that only calls `next()`). `avx+telemetry+context` carries the
  * server span through async context from the start (`tracing({ context: 'always' })`), as it
  * is once the process has a tracing client; by default it is carried only from then on.
+ * `avx+telemetry+protobuf` exports spans with `protocol: 'http/protobuf'` instead of JSON.
  */
 const CONTENDERS: Contender[] = (process.env.KINDS?.split(',') as Contender[] | undefined) ?? ALL.slice(0, 5);
 
@@ -42,14 +47,17 @@ async function serve(kind: Contender, port: number, sinkUrl: string): Promise<vo
     const { App } = await import('../src/server/app.js');
     const app = new App();
     if (kind === 'avx+noop') app.use((_req, next) => next());
-    if (kind === 'avx+telemetry' || kind === 'avx+telemetry+context' || kind === 'avx+metrics') {
+    const telemetry =
+      kind === 'avx+telemetry' || kind === 'avx+telemetry+context' || kind === 'avx+telemetry+protobuf';
+    if (telemetry || kind === 'avx+metrics') {
       const { metrics } = await import('../src/telemetry/metrics/metrics-middleware.js');
       app.use(metrics());
     }
-    if (kind === 'avx+telemetry' || kind === 'avx+telemetry+context' || kind === 'avx+tracing') {
+    if (telemetry || kind === 'avx+tracing') {
       const { tracing } = await import('../src/telemetry/tracing/tracing-middleware.js');
       const context = kind === 'avx+telemetry+context' ? 'always' : 'auto';
-      app.use(tracing({ exporter: { url: sinkUrl }, sampleRatio: 1, context }));
+      const protocol = kind === 'avx+telemetry+protobuf' ? 'http/protobuf' : 'http/json';
+      app.use(tracing({ exporter: { url: sinkUrl, protocol }, sampleRatio: 1, context }));
     }
     app.get('/', () => 'hello world');
     await app.listen({ port, host: '127.0.0.1', keepAliveTimeout: 120_000, headersTimeout: 120_000 });
@@ -113,6 +121,8 @@ async function serve(kind: Contender, port: number, sinkUrl: string): Promise<vo
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 5);
+/** Measurements per contender per round, alternating (servers stay up for the round). */
+const SLICES = Number(process.env.SLICES ?? 1);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const self = fileURLToPath(import.meta.url);
 let nextPort = 21000 + (process.pid % 1000) * 10;
@@ -165,20 +175,29 @@ function startSink(): Promise<{ child: ChildProcess; port: number }> {
 }
 
 /**
- * The sink: a bare socket server that reads each request's head and Content-Length body, counts
- * the body bytes and answers 200 `{}` (keep-alive), so that receiving spans costs the machine as
- * little as possible. `GET /bytes` answers the count.
+ * The sink: a bare socket server that reads each request's head and body (Content-Length, or
+ * the chunked transfer coding, RFC 9112 §7.1), counts the body bytes and answers 200 `{}`
+ * (keep-alive), so that receiving spans costs the machine as little as possible. `GET /bytes`
+ * answers the count.
  */
 function sink(port: number): void {
   let total = 0;
   const ok = 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}';
   createNetServer((socket) => {
     let head = '';
-    let remaining = -1;
+    // Where the reader is: in a head, in sized content (`remaining` bytes), in a chunk-size
+    // line (`line`), in a chunk's data (`remaining`, then its CRLF), or in the trailer section.
+    let state: 'head' | 'sized' | 'size-line' | 'chunk' | 'chunk-end' | 'trailers' = 'head';
+    let remaining = 0;
+    let line = '';
+    const answer = () => {
+      state = 'head';
+      socket.write(ok);
+    };
     socket.on('data', (chunk: Buffer) => {
       let at = 0;
       while (at < chunk.length) {
-        if (remaining < 0) {
+        if (state === 'head') {
           const text = chunk.toString('latin1', at);
           const end = (head + text).indexOf('\r\n\r\n');
           if (end < 0) {
@@ -193,16 +212,53 @@ function sink(port: number): void {
             socket.write(`HTTP/1.1 200 OK\r\ncontent-length: ${body.length}\r\n\r\n${body}`);
             continue;
           }
+          if (/\r\ntransfer-encoding:\s*chunked/i.test(full)) {
+            state = 'size-line';
+            line = '';
+            continue;
+          }
           remaining = Number(/\r\ncontent-length:\s*(\d+)/i.exec(full)?.[1] ?? 0);
+          state = 'sized';
         }
-        const take = Math.min(remaining, chunk.length - at);
-        total += take;
-        remaining -= take;
-        at += take;
-        if (remaining === 0) {
-          remaining = -1;
-          socket.write(ok);
+        if (state === 'sized' || state === 'chunk') {
+          const take = Math.min(remaining, chunk.length - at);
+          total += take;
+          remaining -= take;
+          at += take;
+          if (remaining > 0) continue;
+          if (state === 'sized') answer();
+          else {
+            state = 'chunk-end';
+            remaining = 2;
+          }
+          continue;
         }
+        if (state === 'chunk-end') {
+          const take = Math.min(remaining, chunk.length - at);
+          remaining -= take;
+          at += take;
+          if (remaining === 0) {
+            state = 'size-line';
+            line = '';
+          }
+          continue;
+        }
+        // A chunk-size line, or a trailer line: up to LF.
+        const lf = chunk.indexOf(0x0a, at);
+        if (lf < 0) {
+          line += chunk.toString('latin1', at);
+          return;
+        }
+        line += chunk.toString('latin1', at, lf);
+        at = lf + 1;
+        const text = line.trimEnd();
+        line = '';
+        if (state === 'trailers') {
+          if (text === '') answer();
+          continue;
+        }
+        remaining = Number.parseInt(text, 16);
+        state = remaining === 0 ? 'trailers' : 'chunk';
       }
     });
     socket.on('error', () => {});
@@ -224,27 +280,38 @@ async function drive(): Promise<void> {
   const sinkUrl = `http://127.0.0.1:${sink.port}/v1/traces`;
   const results = new Map<Contender, number[]>();
   for (let round = 0; round < ROUNDS; round++) {
-    const order = CONTENDERS.map((_, k) => CONTENDERS[(k + round) % CONTENDERS.length]!);
-    for (const kind of order) {
-      const { child, port } = await startServer(kind, sinkUrl);
-      try {
-        await wrk(port, 1); // warm-up
-        const rps = await wrk(port, DURATION);
-        results.set(kind, [...(results.get(kind) ?? []), rps]);
-        console.log(`round ${round + 1} ${kind}: ${rps.toFixed(0)} req/s`);
-      } finally {
-        await stopServer(child);
+    // Every contender's server of the round is started and warmed first; then wrk moves from
+    // one to the next for each slice. Idle, a server costs nothing, and contenders measured
+    // seconds apart see the same machine.
+    const servers = new Map<Contender, { child: ChildProcess; port: number }>();
+    try {
+      for (const kind of CONTENDERS) {
+        const server = await startServer(kind, sinkUrl);
+        servers.set(kind, server);
+        await wrk(server.port, 1); // warm-up
       }
+      for (let slice = 0; slice < SLICES; slice++) {
+        const turn = round * SLICES + slice;
+        const order = CONTENDERS.map((_, k) => CONTENDERS[(k + turn) % CONTENDERS.length]!);
+        for (const kind of order) {
+          const rps = await wrk(servers.get(kind)!.port, DURATION);
+          results.set(kind, [...(results.get(kind) ?? []), rps]);
+          const at = SLICES > 1 ? `.${slice + 1}` : '';
+          console.log(`round ${round + 1}${at} ${kind}: ${rps.toFixed(0)} req/s`);
+        }
+      }
+    } finally {
+      for (const server of servers.values()) await stopServer(server.child);
     }
   }
   const spansBytes = await sinkBytes(sink.port);
   await stopServer(sink.child);
   const m = (kind: Contender) => median(results.get(kind) ?? [Number.NaN]);
   console.log(
-    `\nmedians of ${ROUNDS} rounds, wrk -t1 -c${CONNECTIONS} -d${DURATION}s GET /, server core 0, wrk core 1`,
+    `\nmedians of ${ROUNDS} rounds x ${SLICES} slices, wrk -t1 -c${CONNECTIONS} -d${DURATION}s GET /, server core 0, wrk core 1`,
   );
   for (const kind of CONTENDERS) console.log(`${kind.padEnd(18)} ${m(kind).toFixed(0).padStart(8)} req/s`);
-  // The machine's speed drifts from minute to minute: the median of each round's own ratio
+  // The machine's speed drifts from minute to minute: the median of each slice's own ratio
   // (contenders run back to back) is steadier than the ratio of the medians.
   const roundRatio = (kind: Contender, base: Contender) => {
     const a = results.get(kind) ?? [];
@@ -268,7 +335,7 @@ async function drive(): Promise<void> {
       `avx instrumented, context carried / plain: ${ratio.toFixed(3)} (overhead ${((1 - ratio) * 100).toFixed(1)}%)`,
     );
   }
-  console.log('median of the per-round ratios:');
+  console.log('median of the per-slice ratios:');
   for (const kind of CONTENDERS) {
     if (kind === 'avx' || kind === 'fastify') continue;
     const base = kind.startsWith('fastify') ? 'fastify' : 'avx';
