@@ -18,6 +18,7 @@ import { type WebSocketHandler, WebSocketRoutes, type WebSocketServerOptions } f
 import type { ExtendedConnectHandler } from './extended-connect.js';
 import type {
   AppAttachment,
+  DispatchContext,
   ErrorHandler,
   Handler,
   Middleware,
@@ -58,6 +59,13 @@ export class App {
   private readonly middleware: Middleware[] = [];
   /** Middleware told of each finished response ({@link ResponseFinishObserver}). */
   private readonly finishObservers: ResponseFinishObserver[] = [];
+  /**
+   * Whether the app marks the requests it dispatches first as its own (see {@link dispatch}):
+   * once it has finish observers or a dispatch context.
+   */
+  private ownsRequests = false;
+  /** Runs the chain inside every {@link DispatchContext}, the first one added outermost. */
+  private dispatchInContexts: Proceed | undefined;
   /** `proceed` functions of observing layers, by the index they run from. */
   private readonly proceeds: Proceed[] = [];
   private errorHandler: ErrorHandler | undefined;
@@ -191,6 +199,19 @@ export class App {
   /** Tells `observer` of each finished response of this app (see {@link responseFinished}). */
   observeFinish(observer: ResponseFinishObserver): this {
     this.finishObservers.push(observer);
+    this.ownsRequests = true;
+    return this;
+  }
+
+  /**
+   * Runs each request this app owns (see {@link dispatch}) inside `context`, around every
+   * middleware layer and the handler, whatever the order of `app.use` calls. Contexts added
+   * earlier are outermost.
+   */
+  dispatchIn(context: DispatchContext): this {
+    const inner = this.dispatchInContexts ?? this.runFromStart;
+    this.dispatchInContexts = (req) => context.run(req, inner);
+    this.ownsRequests = true;
     return this;
   }
 
@@ -239,15 +260,27 @@ export class App {
    * directly), else to a {@link Response}. Never rejects: errors become error responses.
    */
   dispatch(req: Request): HandlerResult | Promise<HandlerResult> {
-    // The first app with finish observers to see a request owns it (see responseFinished)
-    // and notes when it started, for all its instruments at once: the instruments themselves
-    // then need no work when the request starts.
-    if (this.finishObservers.length !== 0 && req.observedBy === undefined) {
+    // The first app with instruments to see a request owns it (see responseFinished) and
+    // notes when it started, for all its instruments at once: the instruments themselves then
+    // need no work when the request starts.
+    if (this.ownsRequests && req.observedBy === undefined) {
       req.observedBy = this;
       req.instrumentedAt = performance.now();
     }
+    const inContexts = this.dispatchInContexts;
+    // Only the owner's contexts: a request handed on from another app is in that app's.
+    if (inContexts !== undefined && req.observedBy === this) {
+      try {
+        return inContexts(req);
+      } catch (err) {
+        return this.handleError(err, req);
+      }
+    }
     return this.runFrom(req, 0);
   }
+
+  /** The whole chain, from the first layer. */
+  private readonly runFromStart: Proceed = (req) => this.runFrom(req, 0);
 
   /**
    * Runs the chain from layer `index`: observing layers (see {@link ObservingMiddleware}) call

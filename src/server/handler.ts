@@ -55,8 +55,8 @@ export interface ResponseFinishObserver {
 
 /**
  * What `app.use` attaches to an app instead of adding it as a middleware layer: instruments that
- * only need to hear of finished responses and to serve routes of their own (`metrics()` and its
- * `/metrics`). A layer costs every request a call, even one that only passes the request on,
+ * only need to hear of finished responses, to serve routes of their own (`metrics()` and its
+ * `/metrics`) or to run requests in a context (`tracing()` and the active span). A layer costs every request a call, even one that only passes the request on,
  * and under load the code run per request slows the rest of the request too
  * (docs/telemetry.md). Such an object may still be ordinary middleware elsewhere.
  */
@@ -65,11 +65,23 @@ export interface AppAttachment {
   attachTo(app: AttachmentHost): void;
 }
 
+/**
+ * A context an app runs each of its own requests in, around all of its middleware and the
+ * handler (`tracing()`: the request's span is the active span there). `run` must return
+ * `dispatch(req)`'s outcome untouched, calling it inside its context (e.g.
+ * `AsyncLocalStorage.run`).
+ */
+export interface DispatchContext {
+  run(req: Request, dispatch: Proceed): HandlerResult | Promise<HandlerResult>;
+}
+
 /** What an {@link AppAttachment} may register on the app it is attached to. */
 export interface AttachmentHost {
   route(method: string, path: string, handler: Handler): unknown;
   /** Tells `observer` of each finished response of the app, as for middleware that is one. */
   observeFinish(observer: ResponseFinishObserver): unknown;
+  /** Runs each request the app owns inside `context`, around every middleware layer. */
+  dispatchIn(context: DispatchContext): unknown;
 }
 
 /** Turns an exception into a response. */

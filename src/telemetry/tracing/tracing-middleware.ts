@@ -1,9 +1,12 @@
 /**
- * `tracing()`: server tracing as app middleware. For every request it extracts the caller's
- * context from `traceparent` / `tracestate` (W3C Trace Context §3.2, §3.3; an invalid one starts
- * a new trace), starts a SERVER span (sampled per the head sampler), and runs the rest of the
- * middleware chain and the handler inside it (AsyncLocalStorage), so that client requests made
- * while handling become its children. The span ends when the app's connection reports the end
+ * `tracing()`: server tracing for an app. For every request it extracts the caller's context
+ * from `traceparent` / `tracestate` (W3C Trace Context §3.2, §3.3; an invalid one starts a new
+ * trace), starts a SERVER span (sampled per the head sampler), and runs the app's middleware
+ * and handler inside it (AsyncLocalStorage), so that client requests made while handling become
+ * its children. `app.use(tracing())` attaches it (an AppAttachment): it runs every request of
+ * the app in the span's context, around all of the app's middleware whatever their order, and
+ * adds no middleware layer. Used as ordinary middleware elsewhere, it runs the rest of the chain
+ * in the span's context. The span ends when the app's connection reports the end
  * of the response (`onResponseFinish`), with the OpenTelemetry HTTP semantic-convention
  * attributes (see http-span-attributes.ts) and `error.type` for 5xx responses. Ended, sampled
  * spans are exported in OTLP/HTTP JSON ({@link OtlpHttpExporter}).
@@ -11,7 +14,14 @@
  * It installs its tracer as the process default, which clients created with `tracing: true`
  * use to record their spans.
  */
-import type { Next, ObservingMiddleware, Proceed, ResponseFinishObserver } from '../../server/handler.js';
+import type {
+  AppAttachment,
+  AttachmentHost,
+  DispatchContext,
+  Middleware,
+  Next,
+  ResponseFinishObserver,
+} from '../../server/handler.js';
 import type { Request } from '../../server/request.js';
 import type { Response } from '../../server/response.js';
 import { methodLabel } from '../http-label-values.js';
@@ -62,7 +72,7 @@ export interface TracingOptions {
 }
 
 /** The middleware {@link tracing} returns, with its tracer and exporter. */
-export interface TracingMiddleware extends ObservingMiddleware, ResponseFinishObserver {
+export interface TracingMiddleware extends Middleware, ResponseFinishObserver, AppAttachment {
   readonly tracer: Tracer;
   /** The OTLP exporter, when the sink is one. */
   readonly exporter: OtlpHttpExporter | undefined;
@@ -177,12 +187,16 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
     return runWithActiveSpan(begin(req), fn, arg);
   };
   const middleware = (req: Request, next: Next): Promise<Response> | Response => enter(req, callNext, next);
-  // The app's fast form (ObservingMiddleware): no `next` promise per request.
-  const observe = (req: Request, proceed: Proceed) => enter(req, proceed, req);
+  // Attached, the app runs each of its requests in this context, before its first layer.
+  const context: DispatchContext = { run: (req, dispatch) => enter(req, dispatch, req) };
+  const instrument: ResponseFinishObserver = { onResponseFinish };
 
   return Object.assign(middleware, {
-    observe,
     onResponseFinish,
+    attachTo(app: AttachmentHost): void {
+      app.observeFinish(instrument);
+      app.dispatchIn(context);
+    },
     tracer,
     exporter,
     flush: async () => {

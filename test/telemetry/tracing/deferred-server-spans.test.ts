@@ -301,3 +301,33 @@ test('a JSON batch leaves in chunks and a retry sends the same bytes: same spans
     },
   );
 });
+
+test('middleware added before tracing() runs in the request span too: its activeSpan() is the exported span', async () => {
+  for (const carried of [false, true]) {
+    const seen: (string | undefined)[] = [];
+    const spans = await withTracedApp(
+      carried,
+      {},
+      {},
+      (app) => app.get('/a', () => 'a'),
+      async ({ tracer, receiver, client, base }) => {
+        assert.equal(await (await client.get(`${base}/a`)).text(), 'a');
+        await tracer.flush();
+        return receiver.spans() as unknown as OtlpJsonSpan[];
+      },
+      // Added before tracing(): before, it ran outside the span, and saw no active span.
+      (app) =>
+        app.use(async (_req, next) => {
+          seen.push(activeSpan()?.spanId);
+          const res = await next();
+          // After an await the span is still active when carried through async context. (In the
+          // synchronous-only mode the first activeSpan() turns carrying on for later requests.)
+          if (carried) seen.push(activeSpan()?.spanId);
+          return res;
+        }),
+    );
+    assert.equal(spans.length, 1, `carried: ${carried}`);
+    const id = spans[0]!.spanId;
+    assert.deepEqual(seen, carried ? [id, id] : [id], `carried: ${carried}`);
+  }
+});
