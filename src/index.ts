@@ -136,6 +136,9 @@ export { type Closable, type ClusterOptions, runCluster } from './server/cluster
 export type { ExtendedConnectContext, ExtendedConnectHandler } from './server/extended-connect.js';
 export { H2ServerConnection, H2StreamGoneError } from './server/h2-server-connection.js';
 export type {
+  AppAttachment,
+  AttachmentHost,
+  DispatchContext,
   ErrorHandler,
   Handler,
   Middleware,
