@@ -249,6 +249,31 @@ test('the exporter queue is bounded and batches are capped', async () => {
   }
 });
 
+test('spans larger than a 64 KiB chunk, and many small ones around them, arrive whole', async () => {
+  const receiver = await OtlpReceiver.start();
+  try {
+    const exporter = new OtlpHttpExporter({ url: receiver.url, scheduleDelay: 60_000 });
+    const big = 'x'.repeat(150_000);
+    for (let i = 0; i < 300; i++) {
+      const span = endedSpan(`s${i}`, exporter);
+      if (i % 100 === 50) span.setAttribute('big', `${big}${i}`);
+      span.end();
+    }
+    await exporter.flush();
+    validateExportTraceServiceRequest(receiver.received[0]!.body);
+    const spans = receiver.spans() as unknown as OtlpSpan[];
+    assert.deepEqual(
+      spans.map((s) => s.name),
+      Array.from({ length: 300 }, (_, i) => `s${i}`),
+    );
+    for (const i of [50, 150, 250]) assert.equal(attr(spans[i]!, 'big'), `${big}${i}`);
+    assert.equal(attr(spans[51]!, 'big'), undefined);
+    await exporter.shutdown();
+  } finally {
+    await receiver.close();
+  }
+});
+
 test('the schema check rejects OTLP JSON that breaks the proto definitions', () => {
   const good = {
     resourceSpans: [
