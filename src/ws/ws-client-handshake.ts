@@ -65,7 +65,9 @@ export interface WebSocketConnectOptions extends WebSocketOptions {
    * origin (and TLS settings) share one HTTP/2 connection, kept for 5 s once the last one
    * closed. A server that speaks HTTP/2 but does not announce SETTINGS_ENABLE_CONNECT_PROTOCOL
    * fails the handshake with `WsHandshakeError` `AVX_WS_H2_NO_EXTENDED_CONNECT` (no silent
-   * fallback: use `http2: false` for such a server). Default false.
+   * fallback: use `http2: false` for such a server). While the server's
+   * SETTINGS_MAX_CONCURRENT_STREAMS are all in use, the handshake waits for a stream to close;
+   * after `handshakeTimeout` it fails with `AVX_WS_H2_STREAM_LIMIT`. Default false.
    */
   http2?: boolean;
   /** Limits of the HTTP/2 connection (windows, frame size, ...), for `http2: true`. Default: the core's. */

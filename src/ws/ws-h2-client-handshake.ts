@@ -6,6 +6,9 @@
  * subprotocols and extensions (and no `Sec-WebSocket-Key`, §5), then check the response: a 2xx
  * status, a subprotocol we offered (RFC 6455 §4.1 item 6), extensions we offered (RFC 7692 §7.1).
  * If ALPN picked HTTP/1.1 for a `wss:` URL, the RFC 6455 handshake runs on that socket instead.
+ * While the server's SETTINGS_MAX_CONCURRENT_STREAMS are all in use (RFC 9113 §5.1.2) the
+ * handshake waits for one to close; if none does within the handshake timeout it fails with
+ * `AVX_WS_H2_STREAM_LIMIT`.
  * Failures reject with {@link WsHandshakeError}; the stream is reset (RST_STREAM CANCEL) and the
  * connection goes on for the other WebSockets.
  */
@@ -103,6 +106,7 @@ export async function openWsH2ClientHandshake(
     },
   );
   let user = true;
+  let waitingForSlot = false;
   let transport: WsH2StreamTransport | undefined;
   try {
     await Promise.race([session.ready, cancelled]);
@@ -114,6 +118,13 @@ export async function openWsH2ClientHandshake(
       signal?.removeEventListener('abort', onAbort);
       return await openWsClientHandshake(url, options, session.takeHttp1Socket());
     }
+    // RFC 9113 §5.1.2: one more stream than the server allows would be refused (REFUSED_STREAM);
+    // wait for one of ours to close instead, as long as the handshake timeout allows.
+    while (session.usable && !session.hasStreamSlot) {
+      waitingForSlot = true;
+      await Promise.race([session.streamSlotFreed(), cancelled]);
+    }
+    waitingForSlot = false;
     // RFC 8441 §4, §5 (and RFC 9113 §8.2.1: lowercase field names).
     const fields: string[] = [
       ':method',
@@ -148,6 +159,14 @@ export async function openWsH2ClientHandshake(
     if (user) session.release();
     // RST_STREAM CANCEL for this stream only (RFC 9113 §8.7); the connection goes on.
     transport?.destroy();
+    if (waitingForSlot && err instanceof WsHandshakeError && err.code === 'AVX_WS_HANDSHAKE_TIMEOUT') {
+      throw new WsHandshakeError(
+        'AVX_WS_H2_STREAM_LIMIT',
+        `no HTTP/2 stream to ${origin} became free within ${timeoutMs} ms: the server allows ${session.core.peerMaxConcurrentStreams} concurrent streams (SETTINGS_MAX_CONCURRENT_STREAMS, RFC 9113 §5.1.2) and all carry WebSockets`,
+        0,
+        { cause: err },
+      );
+    }
     throw handshakeFailure(err, `the WebSocket handshake with ${origin}`);
   } finally {
     timer.cancel();
