@@ -10,7 +10,7 @@
  */
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ConnectAttempt, openConnection } from '../client/connector.js';
+import { ConnectAttempt, type ConnectTarget, openConnection } from '../client/connector.js';
 import { Headers, type HeadersInit } from '../core/headers.js';
 import { H1Parser } from '../h1/h1-parser.js';
 import { serializeRequestHead } from '../h1/h1-serializer.js';
@@ -112,6 +112,19 @@ export interface WsConnectRequest {
   protocols: string[];
   /** The permessage-deflate offer, undefined for none. */
   deflateOptions: PerMessageDeflateOptions | undefined;
+}
+
+/** Where a handshake for `request` connects: the URL's host, directly, with `tls` for `wss:`. */
+export function wsConnectTarget(request: WsConnectRequest, tls: ConnectTarget['tls']): ConnectTarget {
+  return {
+    protocol: request.secure ? 'https:' : 'http:',
+    hostname: request.hostname,
+    port: request.port,
+    origin: request.origin,
+    socketPath: undefined,
+    proxy: undefined,
+    tls,
+  };
 }
 
 /** Checks the URL (scheme, no fragment) and the offered subprotocols. Throws {@link WsHandshakeError}. */
@@ -231,7 +244,7 @@ export async function openWsClientHandshake(
   connected?: net.Socket,
 ): Promise<WsClientHandshakeResult> {
   const request = resolveWsConnectRequest(url, options);
-  const { target, secure, hostname, port, origin } = request;
+  const { target, secure, port, origin } = request;
   const attempt = new ConnectAttempt();
   const timeoutMs = options.handshakeTimeout ?? 10000;
   const wheel = options.timerWheel ?? defaultTimerWheel();
@@ -266,15 +279,10 @@ export async function openWsClientHandshake(
     const socket =
       connected ??
       (await openConnection(
-        {
-          protocol: secure ? 'https:' : 'http:',
-          hostname,
-          port,
-          origin,
-          socketPath: undefined,
-          proxy: undefined,
-          tls: secure ? { ...options.tls, minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] } : undefined,
-        },
+        wsConnectTarget(
+          request,
+          secure ? { ...options.tls, minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] } : undefined,
+        ),
         attempt,
       ));
     attempt.socket = socket;

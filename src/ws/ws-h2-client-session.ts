@@ -11,7 +11,8 @@
  * At the server's SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §5.1.2) a new WebSocket waits for
  * one of the connection's streams to close ({@link WsH2ClientSession.streamSlotFreed}) rather
  * than open one more, which the server would refuse with REFUSED_STREAM; its handshake timeout
- * bounds the wait. One connection per origin (the RFC 9113 §9.1 advice) is kept so: the limit is
+ * bounds the wait (a GOAWAY or the connection's loss during it sends the WebSocket to a new
+ * connection). One connection per origin (the RFC 9113 §9.1 advice) is kept so: the limit is
  * the server's statement of what it will serve us at once, and a second connection would only
  * step around it.
  *

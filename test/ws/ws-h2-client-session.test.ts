@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import http2, { type ServerHttp2Stream } from 'node:http2';
+import http2, { constants, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { test } from 'node:test';
 import { App } from '../../src/server/app.js';
@@ -193,5 +193,44 @@ test('at SETTINGS_MAX_CONCURRENT_STREAMS with no stream closing, the handshake t
     await once(next, 'close');
   } finally {
     await server.destroy();
+  }
+});
+
+test('a WebSocket waiting for a stream slot goes on a new connection when the full one gets GOAWAY', async () => {
+  const sessions: http2.ServerHttp2Session[] = [];
+  const streams: ServerHttp2Stream[] = [];
+  const server = http2.createServer({ settings: { enableConnectProtocol: true, maxConcurrentStreams: 1 } });
+  server.on('session', (session) => sessions.push(session));
+  server.on('stream', (stream) => {
+    stream.on('error', () => {});
+    stream.respond({ ':status': 200 });
+    streams.push(stream);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  try {
+    const first = await WebSocket.connect(url, { http2: true });
+    let second: WebSocket | undefined;
+    const connecting = WebSocket.connect(url, { http2: true, handshakeTimeout: 3000 }).then((ws) => {
+      second = ws;
+      return ws;
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(second, undefined, 'it waits: the only stream is in use');
+    assert.equal(sessions.length, 1);
+    // RFC 9113 §6.8: the first connection takes no new streams, its stream goes on.
+    sessions[0]!.goaway(constants.NGHTTP2_NO_ERROR, streams[0]!.id);
+    const ws = await connecting;
+    assert.equal(sessions.length, 2, 'a second connection');
+    assert.equal(streams.length, 2);
+    assert.equal(streams[1]!.session, sessions[1]);
+    assert.equal(first.readyState, WebSocket.OPEN);
+    first.terminate();
+    ws.terminate();
+  } finally {
+    for (const session of sessions) session.destroy();
+    server.close();
+    await once(server, 'close');
   }
 });
