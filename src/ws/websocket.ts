@@ -232,7 +232,11 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements AsyncIte
     if (ws.pauseBits === 0) ws.socket.resume();
   }
 
-  /** Bytes accepted by `send` but not yet handed to the operating system. */
+  /**
+   * Bytes accepted by `send` but not yet handed to the operating system. Over HTTP/2 (RFC 8441)
+   * that includes what the peer's flow-control windows hold back and what waits in the shared
+   * connection's socket (see ws-h2-stream-transport.ts).
+   */
   get bufferedAmount(): number {
     return this.socket.writableLength + this.gatheredBytes + this.core.queuedBytes;
   }

@@ -10,7 +10,7 @@
  */
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { ConnectAttempt, openConnection } from '../client/connector.js';
+import { ConnectAttempt, type ConnectTarget, openConnection } from '../client/connector.js';
 import { Headers, type HeadersInit } from '../core/headers.js';
 import { H1Parser } from '../h1/h1-parser.js';
 import { serializeRequestHead } from '../h1/h1-serializer.js';
@@ -65,7 +65,9 @@ export interface WebSocketConnectOptions extends WebSocketOptions {
    * origin (and TLS settings) share one HTTP/2 connection, kept for 5 s once the last one
    * closed. A server that speaks HTTP/2 but does not announce SETTINGS_ENABLE_CONNECT_PROTOCOL
    * fails the handshake with `WsHandshakeError` `AVX_WS_H2_NO_EXTENDED_CONNECT` (no silent
-   * fallback: use `http2: false` for such a server). Default false.
+   * fallback: use `http2: false` for such a server). While the server's
+   * SETTINGS_MAX_CONCURRENT_STREAMS are all in use, the handshake waits for a stream to close;
+   * after `handshakeTimeout` it fails with `AVX_WS_H2_STREAM_LIMIT`. Default false.
    */
   http2?: boolean;
   /** Limits of the HTTP/2 connection (windows, frame size, ...), for `http2: true`. Default: the core's. */
@@ -110,6 +112,19 @@ export interface WsConnectRequest {
   protocols: string[];
   /** The permessage-deflate offer, undefined for none. */
   deflateOptions: PerMessageDeflateOptions | undefined;
+}
+
+/** Where a handshake for `request` connects: the URL's host, directly, with `tls` for `wss:`. */
+export function wsConnectTarget(request: WsConnectRequest, tls: ConnectTarget['tls']): ConnectTarget {
+  return {
+    protocol: request.secure ? 'https:' : 'http:',
+    hostname: request.hostname,
+    port: request.port,
+    origin: request.origin,
+    socketPath: undefined,
+    proxy: undefined,
+    tls,
+  };
 }
 
 /** Checks the URL (scheme, no fragment) and the offered subprotocols. Throws {@link WsHandshakeError}. */
@@ -229,7 +244,7 @@ export async function openWsClientHandshake(
   connected?: net.Socket,
 ): Promise<WsClientHandshakeResult> {
   const request = resolveWsConnectRequest(url, options);
-  const { target, secure, hostname, port, origin } = request;
+  const { target, secure, port, origin } = request;
   const attempt = new ConnectAttempt();
   const timeoutMs = options.handshakeTimeout ?? 10000;
   const wheel = options.timerWheel ?? defaultTimerWheel();
@@ -264,15 +279,10 @@ export async function openWsClientHandshake(
     const socket =
       connected ??
       (await openConnection(
-        {
-          protocol: secure ? 'https:' : 'http:',
-          hostname,
-          port,
-          origin,
-          socketPath: undefined,
-          proxy: undefined,
-          tls: secure ? { ...options.tls, minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] } : undefined,
-        },
+        wsConnectTarget(
+          request,
+          secure ? { ...options.tls, minVersion: 'TLSv1.2', ALPNProtocols: ['http/1.1'] } : undefined,
+        ),
         attempt,
       ));
     attempt.socket = socket;

@@ -8,6 +8,18 @@
  * {@link WsH2StreamTransport}. A reset stream ends only its own WebSocket; the loss of the
  * connection (or a connection error) ends all of them with 1006.
  *
+ * At the server's SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §5.1.2) a new WebSocket waits for
+ * one of the connection's streams to close ({@link WsH2ClientSession.streamSlotFreed}) rather
+ * than open one more, which the server would refuse with REFUSED_STREAM; its handshake timeout
+ * bounds the wait (a GOAWAY or the connection's loss during it sends the WebSocket to a new
+ * connection). One connection per origin (the RFC 9113 §9.1 advice) is kept so: the limit is
+ * the server's statement of what it will serve us at once, and a second connection would only
+ * step around it.
+ *
+ * The session counts what it wrote to the socket, so that a stream's write completes only once
+ * its frames were handed to the operating system ({@link WsH2ClientSession.outputFlushed}): a
+ * congested connection shows in every WebSocket's `bufferedAmount`, as a TCP socket's does.
+ *
  * A session with no WebSocket and nobody waiting for one stops holding the process (its socket
  * is unref'd) and closes with GOAWAY (RFC 9113 §6.8) after {@link WS_H2_IDLE_MS}; a GOAWAY from
  * the server takes it out of use (streams in flight finish). When ALPN picks HTTP/1.1 the
@@ -116,6 +128,14 @@ export class WsH2ClientSession implements H2ConnectionHandler, WsH2StreamHost {
   private timer: TimerHandle | undefined;
   private error: Error | undefined;
   private settle!: { resolve: () => void; reject: (error: Error) => void };
+  /** Octets written to the socket since it connected. */
+  private written = 0;
+  /** Transports whose frames end at `end` (in `written` octets) and wait for the socket to hand them to the OS. */
+  private flushWaiters: { transport: WsH2StreamTransport; end: number }[] = [];
+  /** The socket write callback, one function for every write. */
+  private readonly socketFlushed = () => this.settleOutput();
+  /** Handshakes waiting for a stream slot (see `streamSlotFreed`). */
+  private slotWaiters: (() => void)[] = [];
 
   /**
    * The session for `key` when one is usable, else a new one (connecting). The caller is counted
@@ -155,6 +175,22 @@ export class WsH2ClientSession implements H2ConnectionHandler, WsH2StreamHost {
   /** True while new WebSockets may go on this connection. */
   get usable(): boolean {
     return !this.closed && !this.draining && !this.declined && !this.core.failed;
+  }
+
+  /**
+   * The server's SETTINGS_MAX_CONCURRENT_STREAMS leaves room for one more stream (RFC 9113
+   * §5.1.2). A client's streams here are all its own (push is off), so `activeStreams` counts them.
+   */
+  get hasStreamSlot(): boolean {
+    return this.core.activeStreams < this.core.peerMaxConcurrentStreams;
+  }
+
+  /**
+   * Resolves when a stream of the connection closed, the server changed its SETTINGS or the
+   * connection stopped taking WebSockets: the waiter looks at `hasStreamSlot` and `usable` again.
+   */
+  streamSlotFreed(): Promise<void> {
+    return new Promise<void>((resolve) => this.slotWaiters.push(resolve));
   }
 
   /** The TLS socket ALPN gave to HTTP/1.1, once; undefined when taken or there is none. */
@@ -252,14 +288,57 @@ export class WsH2ClientSession implements H2ConnectionHandler, WsH2StreamHost {
     const socket = this.socket;
     if (socket === undefined || socket.destroyed) return;
     const out = this.core.takeOutgoing();
-    if (out.length === 0) return;
-    if (out.length === 1) {
-      socket.write(out[0]!);
-      return;
+    const n = out.length;
+    if (n === 0) return;
+    // The last write's callback tells when everything written so far reached the OS.
+    if (n === 1) {
+      this.written += out[0]!.length;
+      socket.write(out[0]!, this.socketFlushed);
+    } else {
+      socket.cork();
+      for (let i = 0; i < n; i++) {
+        const chunk = out[i]!;
+        this.written += chunk.length;
+        if (i < n - 1) socket.write(chunk);
+        else socket.write(chunk, this.socketFlushed);
+      }
+      socket.uncork();
     }
-    socket.cork();
-    for (const chunk of out) socket.write(chunk);
-    socket.uncork();
+    if (this.flushWaiters.length > 0) this.settleOutput();
+  }
+
+  /**
+   * True when the core has nothing queued and the socket handed all it was given to the OS;
+   * otherwise `transport.onOutputFlushed()` runs once the octets queued so far are (see
+   * {@link WsH2StreamHost.outputFlushed}).
+   */
+  outputFlushed(transport: WsH2StreamTransport): boolean {
+    const socket = this.socket;
+    // A lost connection fails the write (`onConnectionLost`).
+    if (socket === undefined || socket.destroyed) return false;
+    const queued = this.core.outgoingBytes;
+    if (queued === 0 && socket.writableLength === 0) return true;
+    this.flushWaiters.push({ transport, end: this.written + queued });
+    return false;
+  }
+
+  /** Completes the waits whose octets the socket has handed to the OS. */
+  private settleOutput(): void {
+    const waiters = this.flushWaiters;
+    const socket = this.socket;
+    if (waiters.length === 0 || socket === undefined) return;
+    const flushed = this.written - socket.writableLength;
+    let n = 0;
+    while (n < waiters.length && waiters[n]!.end <= flushed) n++;
+    if (n === 0) return;
+    for (const { transport } of waiters.splice(0, n)) transport.onOutputFlushed();
+  }
+
+  private wakeSlotWaiters(): void {
+    if (this.slotWaiters.length === 0) return;
+    const waiters = this.slotWaiters;
+    this.slotWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   private onSocketData(chunk: Buffer): void {
@@ -290,6 +369,8 @@ export class WsH2ClientSession implements H2ConnectionHandler, WsH2StreamHost {
     this.closed = true;
     this.cancelTimer();
     this.forget();
+    this.flushWaiters = [];
+    this.wakeSlotWaiters();
     for (const stream of [...this.core.streams.values()]) {
       const entry = stream.data as WsH2ClientStream | undefined;
       if (entry === undefined) continue;
@@ -328,6 +409,7 @@ export class WsH2ClientSession implements H2ConnectionHandler, WsH2StreamHost {
     this.closed = true;
     this.cancelTimer();
     this.forget();
+    this.wakeSlotWaiters();
     const socket = this.socket;
     if (socket === undefined) return;
     if (!this.core.failed) {
@@ -378,6 +460,8 @@ export class WsH2ClientSession implements H2ConnectionHandler, WsH2StreamHost {
       this.cancelTimer();
       this.settle.resolve();
     }
+    // SETTINGS_MAX_CONCURRENT_STREAMS may have risen.
+    this.wakeSlotWaiters();
     this.maybeIdle();
   }
 
@@ -403,6 +487,8 @@ export class WsH2ClientSession implements H2ConnectionHandler, WsH2StreamHost {
       ),
     );
     entry.transport.onStreamClosed(errorCode, byPeer);
+    // RFC 9113 §5.1.2: a closed stream no longer counts against the server's limit.
+    this.wakeSlotWaiters();
     this.maybeIdle();
   }
 
@@ -414,6 +500,7 @@ export class WsH2ClientSession implements H2ConnectionHandler, WsH2StreamHost {
     // RFC 9113 §6.8: the streams we have go on; new WebSockets get another connection.
     this.draining = true;
     this.forget();
+    this.wakeSlotWaiters();
     this.maybeIdle();
   }
 

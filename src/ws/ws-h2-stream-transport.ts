@@ -3,11 +3,15 @@
  * CONNECT, seen as a Node `Duplex` so that the `WebSocket` object runs over it unchanged. Writes
  * become DATA frames of the stream, the peer's DATA frames are what is read.
  *
- * Backpressure both ways is HTTP/2 flow control (RFC 9113 §5.2, §6.9): a write completes once
- * the stream's queue in the core is under `streamWriteBufferSize` (the peer's WINDOW_UPDATEs
- * drain it), so `writableLength` and 'drain' (hence `bufferedAmount` and the promise of `send`)
- * follow the peer's windows; received octets are credited back (WINDOW_UPDATE) only as the
- * reader takes them, so a paused WebSocket stops the peer within one stream window.
+ * Backpressure both ways is HTTP/2 flow control (RFC 9113 §5.2, §6.9). A write completes, as
+ * on a TCP socket, only once its bytes left us: every octet of it went out in DATA frames (none
+ * is held back for want of stream or connection window) and, where the host tracks its socket
+ * ({@link WsH2StreamHost.outputFlushed}), the connection's output holding those frames was handed
+ * to the operating system. So `writableLength` and 'drain' (hence the WebSocket's
+ * `bufferedAmount` and the promise of `send`) count what the peer's windows and a congested
+ * connection keep back, and a sender that waits for them cannot overrun memory. Received octets
+ * are credited back (WINDOW_UPDATE) only as the reader takes them, so a paused WebSocket stops
+ * the peer within one stream window.
  *
  * Closing follows RFC 8441 §6 (END_STREAM is TCP's FIN, RST_STREAM its RST): `end()` (after
  * the close handshake) sends END_STREAM, the peer's END_STREAM ends the readable side,
@@ -32,6 +36,12 @@ export interface WsH2StreamHost {
   readonly core: H2Connection;
   /** Writes what the core queued to the socket. */
   flushOut(): void;
+  /**
+   * Optional: true when everything the core queued so far, and the socket's buffer, was handed
+   * to the operating system; otherwise false, and `transport.onOutputFlushed()` runs once it
+   * was. Without it a write completes as soon as its octets are in DATA frames.
+   */
+  outputFlushed?(transport: WsH2StreamTransport): boolean;
 }
 
 type WriteCallback = (error?: Error | null) => void;
@@ -46,7 +56,7 @@ export class WsH2StreamTransport extends Duplex {
   private readonly host: WsH2StreamHost;
   /** Octets received and pushed while the reader was behind: credited when it asks for more. */
   private held = 0;
-  /** The callback of a write waiting for the stream's queue to drain. */
+  /** The callback of the write in progress: its octets are still in the core or the socket. */
   private waiting: WriteCallback | undefined;
   /** Set when the stream no longer belongs to us (a declined request answered by the driver). */
   private detached = false;
@@ -113,12 +123,17 @@ export class WsH2StreamTransport extends Duplex {
     );
   }
 
-  /** The core's send queue for the stream drained below half its limit. */
+  /** The core sent DATA of the stream from its queue (asked for with `needsDrain`). */
   onStreamWritable(): void {
+    this.settleWrite();
+    if (this.endSent) this.stopPeer();
+  }
+
+  /** The host handed the connection's output to the operating system (see `outputFlushed`). */
+  onOutputFlushed(): void {
     const callback = this.waiting;
     this.waiting = undefined;
     callback?.();
-    if (this.endSent) this.stopPeer();
   }
 
   /** Lets go of the stream without touching it (the driver answers it), then destroys. */
@@ -144,9 +159,10 @@ export class WsH2StreamTransport extends Duplex {
       callback(this.gone());
       return;
     }
-    const more = this.host.core.sendData(stream, chunk, false);
+    this.host.core.sendData(stream, chunk, false);
+    this.waiting = callback;
     this.host.flushOut();
-    this.afterSend(more, callback);
+    this.settleWrite();
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: WriteCallback): void {
@@ -156,10 +172,10 @@ export class WsH2StreamTransport extends Duplex {
       return;
     }
     const core = this.host.core;
-    let more = true;
-    for (const { chunk } of chunks) more = core.sendData(stream, chunk, false);
+    for (const { chunk } of chunks) core.sendData(stream, chunk, false);
+    this.waiting = callback;
     this.host.flushOut();
-    this.afterSend(more, callback);
+    this.settleWrite();
   }
 
   override _final(callback: WriteCallback): void {
@@ -214,9 +230,22 @@ export class WsH2StreamTransport extends Duplex {
       this.host.core.resetStream(stream, H2ErrorCode.NO_ERROR);
   }
 
-  private afterSend(more: boolean, callback: WriteCallback): void {
-    if (more || !this.stream.canSend) callback();
-    else this.waiting = callback;
+  /**
+   * Completes the write in progress once none of the stream's octets wait for window (RFC 9113
+   * §6.9: the core asks for `onStreamWritable` each time it sends more of them) and the host has
+   * handed the frames to the operating system. Completing earlier would let `bufferedAmount`
+   * read 0 while a peer that stopped reading holds everything back.
+   */
+  private settleWrite(): void {
+    const stream = this.stream;
+    // A closed stream's write is failed by `onStreamClosed` or `onConnectionLost`.
+    if (this.waiting === undefined || stream.state === H2StreamState.Closed) return;
+    if (stream.pendingBytes > 0) {
+      stream.needsDrain = true;
+      return;
+    }
+    if (this.host.outputFlushed?.(this) === false) return;
+    this.onOutputFlushed();
   }
 
   private failWaiting(): void {
