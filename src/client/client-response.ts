@@ -7,6 +7,13 @@
 import type { Readable } from 'node:stream';
 import type { Headers } from '../core/headers.js';
 import type { IncomingBody } from '../core/incoming-body.js';
+import type { PriorityParams } from '../h2/priority-field.js';
+
+/** Where {@link ClientResponse.setPriority} goes: the HTTP/2 stream carrying the response. */
+export interface ResponsePriorityTarget {
+  /** Sends the new priority (RFC 9218 §7.1); false when it cannot any more. */
+  setPriority(priority: Partial<PriorityParams>): boolean;
+}
 
 /** A response received by the client. */
 export class ClientResponse {
@@ -24,6 +31,8 @@ export class ClientResponse {
   redirected = false;
   /** The protocol version, e.g. `'1.1'`. */
   readonly httpVersion: string;
+  /** @internal Set by the HTTP/2 driver: the stream {@link setPriority} reprioritizes. */
+  priorityTarget: ResponsePriorityTarget | undefined = undefined;
 
   constructor(
     status: number,
@@ -39,6 +48,19 @@ export class ClientResponse {
     this.body = body;
     this.url = url;
     this.httpVersion = httpVersion;
+  }
+
+  /**
+   * Changes the priority of the rest of this response (RFC 9218 §7.1): over HTTP/2 the client
+   * sends a PRIORITY_UPDATE frame, and a server that schedules by RFC 9218 sends the remaining
+   * DATA in the new order; one that does not ignores it (§2.1). Members left out keep their
+   * current value: the last one set here, else the request's `priority` header field, else the
+   * defaults (`urgency` 3, `incremental` false, §4). `urgency` is 0 (most urgent) to 7.
+   * Returns false, sending nothing, over HTTP/1.1 (which has no such signal) and once the
+   * response has fully arrived. Throws RangeError for an urgency outside 0..7.
+   */
+  setPriority(priority: Partial<PriorityParams>): boolean {
+    return this.priorityTarget?.setPriority(priority) ?? false;
   }
 
   /** True for a 2xx status (RFC 9110 §15.3). */

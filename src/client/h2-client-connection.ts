@@ -29,6 +29,7 @@ import { H2Error } from '../h2/h2-error.js';
 import { H2ErrorCode } from '../h2/h2-error-codes.js';
 import { CONNECTION_SPECIFIC } from '../h2/h2-field-validation.js';
 import type { H2Stream } from '../h2/h2-stream.js';
+import { type PriorityParams, parsePriorityField } from '../h2/priority-field.js';
 import type { TimerHandle, TimerWheel } from '../runtime/timer-wheel.js';
 import {
   BodyTimeoutError,
@@ -48,7 +49,7 @@ import {
 } from './client-exchange.js';
 import type { ClientPushHandler } from './client-push.js';
 import { ClientRequest } from './client-request.js';
-import { ClientResponse } from './client-response.js';
+import { ClientResponse, type ResponsePriorityTarget } from './client-response.js';
 import { ConnectAttempt, type ConnectTarget, openConnection } from './connector.js';
 import type { RequestBody } from './request-body.js';
 
@@ -92,7 +93,7 @@ const StreamPhase = { Headers: 0, Body: 1 } as const;
 const DROPPED_FIELDS: ReadonlySet<string> = new Set([...CONNECTION_SPECIFIC, 'host', 'content-length']);
 
 /** One exchange on one stream. */
-class H2ClientStream {
+class H2ClientStream implements ResponsePriorityTarget {
   readonly exchange: ClientExchange;
   readonly connection: H2ClientConnection;
   stream: H2Stream | undefined = undefined;
@@ -109,6 +110,10 @@ class H2ClientStream {
   constructor(exchange: ClientExchange, connection: H2ClientConnection) {
     this.exchange = exchange;
     this.connection = connection;
+  }
+
+  setPriority(priority: Partial<PriorityParams>): boolean {
+    return this.connection.updatePriority(this, priority);
   }
 }
 
@@ -348,6 +353,24 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
     }
   }
 
+  /**
+   * RFC 9218 §7.1: a new priority for the response on `entry`'s stream, merged over the current
+   * one (the last update, else the request's `priority` field, else the §4 defaults), sent as
+   * PRIORITY_UPDATE. False when the stream or the connection is gone.
+   */
+  updatePriority(entry: H2ClientStream, priority: Partial<PriorityParams>): boolean {
+    const stream = entry.stream;
+    if (stream === undefined || this.closed) return false;
+    const current =
+      stream.priority ?? parsePriorityField(entry.exchange.request.headers.get('priority') ?? '');
+    const sent = this.#core.updatePriority(stream, {
+      urgency: priority.urgency ?? current.urgency,
+      incremental: priority.incremental ?? current.incremental,
+    });
+    if (sent) this.#flush();
+    return sent;
+  }
+
   // -----------------------------------------------------------------------------------------
   // Socket events (bound once per connection).
 
@@ -449,7 +472,9 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
       expectedLength: length >= 0 ? length : undefined,
     });
     entry.phase = StreamPhase.Body;
-    exchange.respond(new ClientResponse(status, '', headers, body, req.url.href, '2'));
+    const response = new ClientResponse(status, '', headers, body, req.url.href, '2');
+    response.priorityTarget = entry;
+    exchange.respond(response);
     if (endStream) {
       this.#endStream(entry);
       return;

@@ -13,10 +13,12 @@
  * CONTINUATION assembly (§6.10); header validation (§8.1-§8.3); PING (§6.7); RST_STREAM
  * (§6.4); GOAWAY (§6.8); PRIORITY validated and otherwise ignored (§5.3.2); the RFC 9218
  * `priority` field and PRIORITY_UPDATE frame (§7.1), which order queued DATA
- * (`H2PriorityScheduler`); server push (§8.4): `pushPromise` when the client allows it, and
- * PUSH_PROMISE received by a client with `enablePush`; frames on closed streams answered as
- * §5.1 asks (`ClosedStreamLog`); the peer's SETTINGS_MAX_HEADER_LIST_SIZE enforced on what we
- * send; trailers (§8.1); extended CONNECT (RFC 8441 §3, §4) behind `enableConnectProtocol`.
+ * (`H2PriorityScheduler`), a server's own response `priority` field overriding the client's
+ * signal (§5, §8), and PRIORITY_UPDATE sent by a client (`updatePriority`); server push
+ * (§8.4): `pushPromise` when the client allows it, and PUSH_PROMISE received by a client with
+ * `enablePush`; frames on closed streams answered as §5.1 asks (`ClosedStreamLog`); the
+ * peer's SETTINGS_MAX_HEADER_LIST_SIZE enforced on what we send; trailers (§8.1); extended
+ * CONNECT (RFC 8441 §3, §4) behind `enableConnectProtocol`.
  *
  * Hardening (§10.5): rapid reset (CVE-2023-44487), CONTINUATION flood (CVE-2024-27316),
  * HPACK bombs, SETTINGS / PING / empty-frame floods end the connection with
@@ -55,7 +57,7 @@ import { H2FrameWriter } from './h2-frame-writer.js';
 import { H2Stream, H2StreamState } from './h2-stream.js';
 import { HpackDecoder } from './hpack-decoder.js';
 import { HpackEncoder } from './hpack-encoder.js';
-import { type PriorityParams, parsePriorityField } from './priority-field.js';
+import { type PriorityParams, parsePriorityField, serializePriorityField } from './priority-field.js';
 import { H2PriorityScheduler } from './priority-scheduler.js';
 import { TokenBucket } from './token-bucket.js';
 
@@ -714,7 +716,9 @@ export class H2Connection implements H2FrameSink {
     const params = parsePriorityField(payload.toString('latin1', 4));
     const stream = this.streams.get(target);
     if (stream !== undefined) {
-      stream.priority = params;
+      // RFC 9218 §8: what our response said about its own priority still wins over the client.
+      const local = stream.localPriority;
+      stream.priority = local === undefined ? params : parsePriorityField(local, params);
       this.scheduler.reprioritize(stream);
       return;
     }
@@ -934,7 +938,26 @@ export class H2Connection implements H2FrameSink {
     }
     if (!stream.canSend) return;
     this.checkFieldSectionSize(fields, stream.id);
+    if (this.isServer && !endStream) this.applyResponsePriority(stream, fields);
     this.writeHeaders(stream, fields, endStream);
+  }
+
+  /**
+   * RFC 9218 §7.1: tells the server the new priority of one of our open streams (a request, or
+   * a response pushed to us) with PRIORITY_UPDATE on stream 0. Sent whatever the server's
+   * SETTINGS_NO_RFC7540_PRIORITIES: a server that does not know the frame ignores it (RFC 9113
+   * §5.5, RFC 9218 §2.1). Returns false, sending nothing, when the stream is closed already
+   * (the server has forgotten it; §7.1 lets it ignore such updates anyway). Throws on a server
+   * (§7.1: only clients send it) and RangeError for an urgency outside 0..7.
+   */
+  updatePriority(stream: H2Stream, params: PriorityParams): boolean {
+    if (this.isServer) throw new Error('only a client sends PRIORITY_UPDATE (RFC 9218 §7.1)');
+    const value = serializePriorityField(params);
+    if (stream.state === H2StreamState.Closed || this.failed || this.streams.get(stream.id) !== stream)
+      return false;
+    stream.priority = { urgency: params.urgency, incremental: params.incremental };
+    this.writer.priorityUpdate(stream.id, value);
+    return true;
   }
 
   /**
@@ -1086,6 +1109,24 @@ export class H2Connection implements H2FrameSink {
 
   private isLocal(id: number): boolean {
     return (id & 1) === (this.isServer ? 0 : 1);
+  }
+
+  /**
+   * RFC 9218 §5, §8: a `priority` field in our own response is the server's view of that
+   * response's priority; it is merged over the client's (request field or PRIORITY_UPDATE) and
+   * the scheduler uses the result from now on. The field still goes to the client (§5).
+   */
+  private applyResponsePriority(stream: H2Stream, fields: readonly string[]): void {
+    let value: string | undefined;
+    for (let i = 0; i < fields.length; i += 2) {
+      // RFC 9113 §8.2.1: field names are lowercase on the wire; repeated lines form one list.
+      if (fields[i] === 'priority')
+        value = value === undefined ? fields[i + 1]! : `${value}, ${fields[i + 1]!}`;
+    }
+    if (value === undefined) return;
+    stream.localPriority = value;
+    stream.priority = parsePriorityField(value, stream.priority);
+    this.scheduler.reprioritize(stream);
   }
 
   /** Encodes and queues a header section, unchecked (callers checked its size). */

@@ -55,6 +55,11 @@ export class H2Stream {
   announced = false;
   /** RFC 9218 priority (from the `priority` field or PRIORITY_UPDATE); undefined means the defaults. */
   priority: PriorityParams | undefined;
+  /**
+   * RFC 9218 §8: the `priority` field value of our own response (server side), which wins over
+   * the client's signal member by member, now and after any later PRIORITY_UPDATE.
+   */
+  localPriority: string | undefined;
   /** The stream a PUSH_PROMISE promised this one on (RFC 9113 §6.6), or 0. */
   associatedId = 0;
   /** The driver's object for this stream. */

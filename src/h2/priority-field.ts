@@ -1,7 +1,8 @@
 /**
  * The `priority` field and PRIORITY_UPDATE values of RFC 9218 §4-§5: an sf-dictionary with
  * `u` (urgency 0..7, default 3) and `i` (incremental, default false). Unknown members and
- * malformed input are ignored, as §4 asks; parsing never throws.
+ * malformed input are ignored, as §4 asks; parsing never throws. Serializing writes the
+ * dictionary of RFC 8941 §4.1.2 that parsing reads back.
  */
 
 /** RFC 9218 §4 priority parameters. */
@@ -40,4 +41,18 @@ export function parsePriorityField(value: string, base: PriorityParams = DEFAULT
     }
   }
   return { urgency, incremental };
+}
+
+/**
+ * Serializes priority parameters as a `priority` field value (RFC 9218 §4, RFC 8941 §4.1.2),
+ * e.g. `u=1, i`. The urgency is always written, so the value never reads as "the defaults" by
+ * accident of being empty; `i` only when true (a true boolean member is its bare key).
+ * Throws RangeError for an urgency outside 0..7 (§4.1), which no peer could read.
+ */
+export function serializePriorityField(params: PriorityParams): string {
+  const { urgency, incremental } = params;
+  if (!Number.isInteger(urgency) || urgency < 0 || urgency > 7) {
+    throw new RangeError(`urgency must be an integer 0..7 (RFC 9218 §4.1), got ${urgency}`);
+  }
+  return incremental ? `u=${urgency}, i` : `u=${urgency}`;
 }

@@ -2,7 +2,8 @@
  * The HTTP/2 client and server push, priorities and connection housekeeping: the client refuses
  * push (SETTINGS_ENABLE_PUSH = 0, and a PUSH_PROMISE anyway is a connection error PROTOCOL_ERROR,
  * RFC 9113 §8.4) unless `http2Push` accepts it; RFC 9218 `priority` sent by the client orders
- * the server's DATA (the urgent response arrives first); the core's tick runs on the client
+ * the server's DATA (the urgent response arrives first), and `res.setPriority` changes it later
+ * with PRIORITY_UPDATE (§7.1); the core's tick runs on the client
  * (SETTINGS ACK timeout, §6.5.3); a request head over the server's SETTINGS_MAX_HEADER_LIST_SIZE
  * fails with a typed error.
  */
@@ -249,6 +250,112 @@ test('RFC 9218: the response of the urgent request (priority: u=0) arrives first
   } finally {
     await client.close();
     await server.destroy();
+  }
+});
+
+test('RFC 9218 §7.1: res.setPriority sends PRIORITY_UPDATE on stream 0, merged over the request field', async () => {
+  const seen: ClientFrames[] = [];
+  const w = new H2FrameWriter();
+  let finish: (() => void) | undefined;
+  const peer = await rawServer((socket) => {
+    const frames = new ClientFrames();
+    seen.push(frames);
+    w.settings([]);
+    socket.write(Buffer.concat(w.take()));
+    frames.onFrame = (type, flags, streamId) => {
+      if (type === H2FrameType.SETTINGS && (flags & 1) === 0) w.settingsAck();
+      if (type === H2FrameType.HEADERS) {
+        // A response head and part of a body; the rest waits for `finish`.
+        w.headers(streamId, new HpackEncoder().encode([':status', '200']), false, 16384);
+        w.data(streamId, Buffer.from('part '), false);
+        finish = () => {
+          w.data(streamId, Buffer.from('end'), true);
+          socket.write(Buffer.concat(w.take()));
+        };
+      }
+      socket.write(Buffer.concat(w.take()));
+    };
+    socket.on('data', (chunk: Buffer) => frames.feed(chunk));
+  });
+  const client = new Client({ http2: true, retry: false });
+  const updates = () => seen[0]!.frames.filter((f) => f.type === H2FrameType.PRIORITY_UPDATE);
+  const arrived = async (n: number) => {
+    for (let i = 0; i < 200 && updates().length < n; i++) await new Promise((r) => setTimeout(r, 5));
+  };
+  try {
+    const res = await client.get(`${peer.origin}/`, { headers: { priority: 'u=5, i' } });
+    assert.equal(res.setPriority({ urgency: 1 }), true);
+    await arrived(1);
+    // Only `u` changed: the request's `i` is kept.
+    assert.equal(res.setPriority({ incremental: false }), true);
+    await arrived(2);
+    const [first, second] = updates();
+    assert.equal(first!.streamId, 0, 'on stream 0');
+    assert.equal(first!.flags, 0);
+    assert.deepEqual(first!.payload, Buffer.concat([Buffer.from([0, 0, 0, 1]), Buffer.from('u=1, i')]));
+    assert.deepEqual(second!.payload, Buffer.concat([Buffer.from([0, 0, 0, 1]), Buffer.from('u=1')]));
+    assert.throws(() => res.setPriority({ urgency: 8 }), RangeError);
+    finish!();
+    assert.equal(await res.text(), 'part end');
+    // The stream is closed: nothing more to prioritize.
+    assert.equal(res.setPriority({ urgency: 0 }), false);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(updates().length, 2);
+  } finally {
+    await client.close();
+    await peer.close();
+  }
+});
+
+test('RFC 9218 §7.1: setPriority on a response in flight makes our server send it first', async () => {
+  const names = ['a', 'b', 'c'];
+  const waiting: (() => void)[] = [];
+  const app = new App();
+  const body = Buffer.alloc(256 * 1024, 0x61);
+  app.get('/r/:name', async () => {
+    // Answer all three in one turn: `a` takes the connection window, `b` and `c` queue.
+    await new Promise<void>((resolve) => {
+      waiting.push(resolve);
+      if (waiting.length === names.length) for (const release of waiting) release();
+    });
+    return body;
+  });
+  const server = await app.listen({ port: 0, host: '127.0.0.1' });
+  // A small connection window the client credits only as bodies are read (highWaterMark 1024):
+  // nothing more is sent until the reading below starts, after the update.
+  const client = new Client({
+    http2: true,
+    highWaterMark: 1024,
+    http2Options: { connectionWindowSize: 65535, initialWindowSize: 1 << 24 },
+  });
+  try {
+    const origin = `http://127.0.0.1:${server.port}`;
+    const responses = await Promise.all(names.map((n) => client.get(`${origin}/r/${n}`)));
+    assert.equal(client.stats().created, 1, 'one connection');
+    assert.equal(responses[2]!.setPriority({ urgency: 0 }), true);
+    const finished: string[] = [];
+    await Promise.all(
+      responses.map(async (res, i) => {
+        assert.equal((await res.bytes()).length, body.length);
+        finished.push(names[i]!);
+      }),
+    );
+    // Without the update: a, b, c (default priority, stream-id order, RFC 9218 §4.2).
+    assert.deepEqual(finished, ['c', 'a', 'b']);
+  } finally {
+    await client.close();
+    await server.destroy();
+  }
+  // HTTP/1.1 has no such signal.
+  const h1 = await new App().get('/', () => 'x').listen({ port: 0, host: '127.0.0.1' });
+  const h1Client = new Client();
+  try {
+    const res = await h1Client.get(`http://127.0.0.1:${h1.port}/`);
+    assert.equal(res.setPriority({ urgency: 0 }), false);
+    assert.equal(await res.text(), 'x');
+  } finally {
+    await h1Client.close();
+    await h1.destroy();
   }
 });
 

@@ -12,7 +12,7 @@ import { H2ErrorCode } from '../../src/h2/h2-error-codes.js';
 import { H2FrameType, H2Setting } from '../../src/h2/h2-frame-types.js';
 import { H2FrameWriter } from '../../src/h2/h2-frame-writer.js';
 import type { H2Stream } from '../../src/h2/h2-stream.js';
-import { parsePriorityField } from '../../src/h2/priority-field.js';
+import { parsePriorityField, serializePriorityField } from '../../src/h2/priority-field.js';
 import { FrameLog, goawayCode, RecordingHandler, ScriptedPeer } from './h2-test-peer.js';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -54,6 +54,14 @@ function fillWindow(conn: H2Connection, filler: H2Stream): void {
   conn.sendHeaders(filler, [':status', '200'], false);
   conn.sendData(filler, Buffer.alloc(65535), false);
   assert.equal(conn.sendWindow, 0);
+}
+
+/** Answers each of `ids` with a 200 head and `size` octets of DATA, queued behind the window. */
+function answer(conn: H2Connection, stream: (id: number) => H2Stream, ids: number[], size: number): void {
+  for (const id of ids) {
+    conn.sendHeaders(stream(id), [':status', '200'], false);
+    conn.sendData(stream(id), Buffer.alloc(size), true);
+  }
 }
 
 test('priority field: urgency and incremental parsed, defaults u=3 and not incremental (RFC 9218 §4)', () => {
@@ -244,4 +252,119 @@ test('regression: PRIORITY frames that each earn an RST_STREAM are rate limited 
   const log = out(conn);
   assert.ok(log.ofType(H2FrameType.RST_STREAM).length <= 21);
   assert.equal(goawayCode(log), H2ErrorCode.ENHANCE_YOUR_CALM);
+});
+
+test('priority field: serialized as `u=N` and `i` when incremental, and parsed back (RFC 9218 §4)', () => {
+  assert.equal(serializePriorityField({ urgency: 1, incremental: true }), 'u=1, i');
+  assert.equal(serializePriorityField({ urgency: 3, incremental: false }), 'u=3');
+  for (let u = 0; u < 8; u++) {
+    for (const incremental of [false, true]) {
+      const p = { urgency: u, incremental };
+      assert.deepEqual(parsePriorityField(serializePriorityField(p)), p);
+    }
+  }
+  assert.throws(() => serializePriorityField({ urgency: 8, incremental: false }), RangeError);
+  assert.throws(() => serializePriorityField({ urgency: 1.5, incremental: false }), RangeError);
+});
+
+test("a response's own priority field reorders its DATA, merged over the request's (RFC 9218 §5, §8)", () => {
+  const { conn, stream } = serverWithRequests([
+    [1, ''],
+    [3, ''],
+    [5, 'u=5, i'],
+    [7, ''],
+  ]);
+  fillWindow(conn, stream(1));
+  answer(conn, stream, [3, 7], 30000);
+  // The server marks stream 5 urgent in its response head (§5).
+  conn.sendHeaders(stream(5), [':status', '200', 'priority', 'u=1'], false);
+  conn.sendData(stream(5), Buffer.alloc(30000), true);
+  const log = out(conn);
+  // The field still goes to the client (§5).
+  const block = log.ofType(H2FrameType.HEADERS).find((f) => f.streamId === 5)!.payload;
+  assert.ok(block.includes(Buffer.from('u=1')), 'the priority field is in the response head');
+  // u=1 replaces the client's u=5; the client's `i` is kept: member by member.
+  assert.deepEqual(stream(5).priority, { urgency: 1, incremental: true });
+  assert.deepEqual(stream(3).priority, undefined);
+  const peer = new ScriptedPeer();
+  peer.writer.windowUpdate(0, 1 << 20);
+  conn.receive(peer.bytes(), 1);
+  assert.deepEqual(dataOrder(out(conn)), [5, 3, 7]);
+});
+
+test('a response priority field still wins after a later PRIORITY_UPDATE; other members follow the client', () => {
+  const { conn, stream } = serverWithRequests([
+    [1, ''],
+    [3, ''],
+    [5, ''],
+  ]);
+  fillWindow(conn, stream(1));
+  conn.sendHeaders(stream(3), [':status', '200', 'priority', 'u=2'], false);
+  conn.sendData(stream(3), Buffer.alloc(30000), true);
+  conn.sendHeaders(stream(5), [':status', '200'], false);
+  conn.sendData(stream(5), Buffer.alloc(30000), true);
+  out(conn);
+  const peer = new ScriptedPeer();
+  // The client asks for u=7 on 3 and u=0 on 5: 3 keeps the server's u=2, takes the client's `i`.
+  peer.writer.priorityUpdate(3, 'u=7, i');
+  peer.writer.priorityUpdate(5, 'u=0');
+  peer.writer.windowUpdate(0, 1 << 20);
+  conn.receive(peer.bytes(), 1);
+  assert.deepEqual(stream(3).priority, { urgency: 2, incremental: true });
+  assert.deepEqual(stream(5).priority, { urgency: 0, incremental: false });
+  assert.deepEqual(dataOrder(out(conn)), [5, 3]);
+});
+
+test('client updatePriority: PRIORITY_UPDATE on stream 0 with the stream id and field value (RFC 9218 §7.1)', () => {
+  const handler = new RecordingHandler();
+  const client = new H2Connection('client', handler);
+  client.start(0);
+  client.takeOutgoing();
+  const s1 = client.openStream([':method', 'GET', ':scheme', 'http', ':authority', 'x', ':path', '/'], true);
+  client.takeOutgoing();
+  assert.equal(client.updatePriority(s1, { urgency: 1, incremental: true }), true);
+  const bytes = Buffer.concat(client.takeOutgoing());
+  const value = Buffer.from('u=1, i', 'latin1');
+  // RFC 9218 §7.1: length, type 0x10, flags 0, stream 0, then the prioritized id and the value.
+  const expected = Buffer.alloc(9 + 4);
+  expected.writeUIntBE(4 + value.length, 0, 3);
+  expected[3] = 0x10;
+  expected[4] = 0;
+  expected.writeUInt32BE(0, 5);
+  expected.writeUInt32BE(1, 9);
+  assert.deepEqual(bytes, Buffer.concat([expected, value]));
+  assert.deepEqual(s1.priority, { urgency: 1, incremental: true });
+  // A closed stream is forgotten: nothing is sent.
+  client.resetStream(s1);
+  client.takeOutgoing();
+  assert.equal(client.updatePriority(s1, { urgency: 0, incremental: false }), false);
+  assert.equal(client.takeOutgoing().length, 0);
+  // Only clients send it.
+  const { conn, stream } = serverWithRequests([[1, '']]);
+  assert.throws(() => conn.updatePriority(stream(1), { urgency: 0, incremental: false }), /RFC 9218 §7.1/);
+});
+
+test('client updatePriority reaches a server core: its scheduler moves the stream', () => {
+  const { conn: server, stream } = serverWithRequests([
+    [1, ''],
+    [3, ''],
+    [5, ''],
+  ]);
+  fillWindow(server, stream(1));
+  answer(server, stream, [3, 5], 30000);
+  out(server);
+  // A client core writes the frame; the server core reads it.
+  const client = new H2Connection('client', new RecordingHandler());
+  client.start(0);
+  client.takeOutgoing();
+  client.nextLocalStreamId = 5;
+  const s5 = client.openStream([':method', 'GET', ':scheme', 'http', ':authority', 'x', ':path', '/'], true);
+  client.takeOutgoing();
+  client.updatePriority(s5, { urgency: 0, incremental: false });
+  server.receive(Buffer.concat(client.takeOutgoing()), 1);
+  assert.deepEqual(stream(5).priority, { urgency: 0, incremental: false });
+  const peer = new ScriptedPeer();
+  peer.writer.windowUpdate(0, 1 << 20);
+  server.receive(peer.bytes(), 2);
+  assert.deepEqual(dataOrder(out(server)), [5, 3]);
 });
