@@ -26,6 +26,7 @@
  */
 
 import { Buffer } from 'node:buffer';
+import { AvxError } from '../core/errors.js';
 import { ClosedStreamEnd, ClosedStreamLog } from './closed-stream-log.js';
 import { fieldSectionSize } from './field-section-size.js';
 import {
@@ -951,7 +952,9 @@ export class H2Connection implements H2FrameSink {
    * (§7.1: only clients send it) and RangeError for an urgency outside 0..7.
    */
   updatePriority(stream: H2Stream, params: PriorityParams): boolean {
-    if (this.isServer) throw new Error('only a client sends PRIORITY_UPDATE (RFC 9218 §7.1)');
+    if (this.isServer) {
+      throw new AvxError('AVX_H2_CLIENT_ONLY', 'only a client sends PRIORITY_UPDATE (RFC 9218 §7.1)');
+    }
     const value = serializePriorityField(params);
     if (stream.state === H2StreamState.Closed || this.failed || this.streams.get(stream.id) !== stream)
       return false;
