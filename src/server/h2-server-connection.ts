@@ -23,6 +23,7 @@ import { CONNECTION_SPECIFIC } from '../h2/h2-field-validation.js';
 import type { H2Stream } from '../h2/h2-stream.js';
 import { httpDate } from '../runtime/http-date.js';
 import type { TimerHandle } from '../runtime/timer-wheel.js';
+import type { WsH2StreamTransport } from '../ws/ws-h2-stream-transport.js';
 import type { App } from './app.js';
 import { H2ExtendedConnect } from './h2-extended-connect.js';
 import { H2ServerPush, type PushedExchange, pushRequestHead } from './h2-server-push.js';
@@ -58,6 +59,8 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const BYTES = 'application/octet-stream';
 /** Interval of the housekeeping timer (SETTINGS deadline, stalls, idle), ms. */
 const TICK_MS = 1000;
+/** A write of nothing, for its callback (see `outputFlushed`). */
+const EMPTY = Buffer.alloc(0);
 
 /** One request stream and its response (or a pushed stream and its response, RFC 9113 §8.4). */
 class H2Exchange implements BodySource, ServerPushSource, PushedExchange {
@@ -147,6 +150,12 @@ export class H2ServerConnection implements H2ConnectionHandler {
   private idleSince: number;
   private readonly onDrainBound: () => void;
   private drainWaiters: (() => void)[] = [];
+  /** Octets written to the socket so far (see {@link outputFlushed}). */
+  private written = 0;
+  /** WebSocket tunnels waiting for the socket to hand their frames (up to `end`) to the OS. */
+  private flushWaiters: { transport: WsH2StreamTransport; end: number }[] = [];
+  /** The socket write callback asked for while tunnels wait: one function for every write. */
+  private readonly socketFlushed = (): void => this.settleOutput();
 
   constructor(
     socket: Socket,
@@ -231,6 +240,7 @@ export class H2ServerConnection implements H2ConnectionHandler {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== undefined) this.config.wheel.cancel(this.timer);
+    this.flushWaiters = [];
     const gone = new H2StreamGoneError(H2ErrorCode.CANCEL);
     for (const stream of this.core.streams.values()) {
       const ex = stream.data;
@@ -259,19 +269,58 @@ export class H2ServerConnection implements H2ConnectionHandler {
   private writeOut(): void {
     if (this.closed) return;
     const chunks = this.core.takeOutgoing();
-    if (chunks.length === 0) return;
+    const n = chunks.length;
+    if (n === 0) return;
     const socket = this.socket;
+    // Only while a WebSocket tunnel waits to hear that its frames reached the OS does the last
+    // write carry a callback (see outputFlushed); other writes pay nothing for it.
+    const flushed = this.flushWaiters.length > 0 ? this.socketFlushed : undefined;
     let ok = true;
-    if (chunks.length === 1) ok = socket.write(chunks[0]!);
-    else {
+    if (n === 1) {
+      this.written += chunks[0]!.length;
+      ok = socket.write(chunks[0]!, flushed);
+    } else {
       socket.cork();
-      for (const c of chunks) ok = socket.write(c);
+      for (let i = 0; i < n; i++) {
+        const c = chunks[i]!;
+        this.written += c.length;
+        ok = socket.write(c, i === n - 1 ? flushed : undefined);
+      }
       socket.uncork();
     }
     if (!ok && !this.readingPaused) {
       this.readingPaused = true;
       socket.pause();
     }
+  }
+
+  /**
+   * For a WebSocket tunnel's write (WsH2StreamHost): true when the core has nothing queued and
+   * the socket handed everything to the OS; otherwise false, and `transport.onOutputFlushed()`
+   * runs once the octets queued so far have been, so that the WebSocket's `bufferedAmount`
+   * counts a congested connection, as a TCP socket's does.
+   */
+  outputFlushed(transport: WsH2StreamTransport): boolean {
+    // A lost connection fails the write (`onConnectionLost`).
+    if (this.closed) return false;
+    const socket = this.socket;
+    const queued = this.core.outgoingBytes;
+    if (queued === 0 && socket.writableLength === 0) return true;
+    this.flushWaiters.push({ transport, end: this.written + queued });
+    // What the socket holds went out without a callback: an empty write after it brings one.
+    if (queued === 0) socket.write(EMPTY, this.socketFlushed);
+    return false;
+  }
+
+  /** Completes the tunnels' waits whose octets the socket has handed to the OS. */
+  private settleOutput(): void {
+    const waiters = this.flushWaiters;
+    if (waiters.length === 0 || this.closed) return;
+    const flushed = this.written - this.socket.writableLength;
+    let n = 0;
+    while (n < waiters.length && waiters[n]!.end <= flushed) n++;
+    if (n === 0) return;
+    for (const { transport } of waiters.splice(0, n)) transport.onOutputFlushed();
   }
 
   /** @internal Housekeeping tick. */

@@ -234,3 +234,36 @@ test('a WebSocket waiting for a stream slot goes on a new connection when the fu
     await once(server, 'close');
   }
 });
+
+test('a server WebSocket over HTTP/2: bufferedAmount missed the octets waiting in the connection socket', async () => {
+  const app = new App();
+  let serverWs: WebSocket | undefined;
+  app.ws('/push', (ws) => {
+    serverWs = ws;
+  });
+  const server = await app.listen({ port: 0 });
+  try {
+    const ws = await WebSocket.connect(`ws://127.0.0.1:${server.port}/push`, { http2: true });
+    let received = 0;
+    ws.on('message', (data: Buffer) => {
+      received += data.length;
+    });
+    await waitFor(() => serverWs !== undefined);
+    const sender = serverWs!;
+    // The server connection's socket, corked: nothing written to it reaches the OS.
+    const socket = (sender as unknown as { socket: { host: { socket: Socket } } }).socket.host.socket;
+    socket.cork();
+    const message = Buffer.alloc(1024, 0x62);
+    const frame = message.length + 4; // unmasked, 16-bit length
+    for (let i = 0; i < 16; i++) sender.send(message);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(socket.writableLength >= 16 * frame, 'the frames wait in the socket');
+    assert.equal(sender.bufferedAmount, 16 * frame);
+    socket.uncork();
+    await waitFor(() => received === 16 * message.length);
+    await waitFor(() => sender.bufferedAmount === 0);
+    ws.terminate();
+  } finally {
+    await server.destroy();
+  }
+});
