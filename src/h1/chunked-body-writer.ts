@@ -12,6 +12,7 @@
  * line in the room before the data and `\r\n` after it, and writes the chunk with one call. The
  * buffer is written over only when the socket took the whole chunk at once (`writableLength`
  * back to 0); otherwise the socket still holds it, and the writer takes a new one.
+ * (chunked-encoder.ts frames pieces the caller already has, with framing buffers of its own.)
  */
 import { Buffer } from 'node:buffer';
 

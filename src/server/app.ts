@@ -181,8 +181,8 @@ export class App {
 
   /**
    * Adds middleware; it runs for every request, in the order added. An {@link AppAttachment}
-   * (`metrics()`) is attached instead: it registers its routes and finish observer, and adds
-   * no layer.
+   * (`metrics()`, `tracing()`) is attached instead: it registers its routes, finish observers
+   * and dispatch context, and adds no layer.
    */
   use(middleware: Middleware | (Middleware & AppAttachment)): this {
     if (typeof (middleware as Partial<AppAttachment>).attachTo === 'function') {

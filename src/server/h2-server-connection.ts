@@ -22,6 +22,7 @@ import { H2ErrorCode } from '../h2/h2-error-codes.js';
 import { CONNECTION_SPECIFIC } from '../h2/h2-field-validation.js';
 import type { H2Stream } from '../h2/h2-stream.js';
 import { httpDate } from '../runtime/http-date.js';
+import { SocketFlushTracker } from '../runtime/socket-flush-tracker.js';
 import type { TimerHandle } from '../runtime/timer-wheel.js';
 import type { WsH2StreamTransport } from '../ws/ws-h2-stream-transport.js';
 import type { App } from './app.js';
@@ -59,8 +60,6 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const BYTES = 'application/octet-stream';
 /** Interval of the housekeeping timer (SETTINGS deadline, stalls, idle), ms. */
 const TICK_MS = 1000;
-/** A write of nothing, for its callback (see `outputFlushed`). */
-const EMPTY = Buffer.alloc(0);
 
 /** One request stream and its response (or a pushed stream and its response, RFC 9113 §8.4). */
 class H2Exchange implements BodySource, ServerPushSource, PushedExchange {
@@ -150,12 +149,8 @@ export class H2ServerConnection implements H2ConnectionHandler {
   private idleSince: number;
   private readonly onDrainBound: () => void;
   private drainWaiters: (() => void)[] = [];
-  /** Octets written to the socket so far (see {@link outputFlushed}). */
-  private written = 0;
-  /** WebSocket tunnels waiting for the socket to hand their frames (up to `end`) to the OS. */
-  private flushWaiters: { transport: WsH2StreamTransport; end: number }[] = [];
-  /** The socket write callback asked for while tunnels wait: one function for every write. */
-  private readonly socketFlushed = (): void => this.settleOutput();
+  /** What the socket handed to the OS, for WebSocket tunnels' writes (see {@link outputFlushed}). */
+  private readonly flushes = new SocketFlushTracker(() => (this.closed ? undefined : this.socket));
 
   constructor(
     socket: Socket,
@@ -240,7 +235,7 @@ export class H2ServerConnection implements H2ConnectionHandler {
     if (this.closed) return;
     this.closed = true;
     if (this.timer !== undefined) this.config.wheel.cancel(this.timer);
-    this.flushWaiters = [];
+    this.flushes.clear();
     const gone = new H2StreamGoneError(H2ErrorCode.CANCEL);
     for (const stream of this.core.streams.values()) {
       const ex = stream.data;
@@ -274,16 +269,17 @@ export class H2ServerConnection implements H2ConnectionHandler {
     const socket = this.socket;
     // Only while a WebSocket tunnel waits to hear that its frames reached the OS does the last
     // write carry a callback (see outputFlushed); other writes pay nothing for it.
-    const flushed = this.flushWaiters.length > 0 ? this.socketFlushed : undefined;
+    const flushes = this.flushes;
+    const flushed = flushes.callback;
     let ok = true;
     if (n === 1) {
-      this.written += chunks[0]!.length;
+      flushes.written += chunks[0]!.length;
       ok = socket.write(chunks[0]!, flushed);
     } else {
       socket.cork();
       for (let i = 0; i < n; i++) {
         const c = chunks[i]!;
-        this.written += c.length;
+        flushes.written += c.length;
         ok = socket.write(c, i === n - 1 ? flushed : undefined);
       }
       socket.uncork();
@@ -302,25 +298,7 @@ export class H2ServerConnection implements H2ConnectionHandler {
    */
   outputFlushed(transport: WsH2StreamTransport): boolean {
     // A lost connection fails the write (`onConnectionLost`).
-    if (this.closed) return false;
-    const socket = this.socket;
-    const queued = this.core.outgoingBytes;
-    if (queued === 0 && socket.writableLength === 0) return true;
-    this.flushWaiters.push({ transport, end: this.written + queued });
-    // What the socket holds went out without a callback: an empty write after it brings one.
-    if (queued === 0) socket.write(EMPTY, this.socketFlushed);
-    return false;
-  }
-
-  /** Completes the tunnels' waits whose octets the socket has handed to the OS. */
-  private settleOutput(): void {
-    const waiters = this.flushWaiters;
-    if (waiters.length === 0 || this.closed) return;
-    const flushed = this.written - this.socket.writableLength;
-    let n = 0;
-    while (n < waiters.length && waiters[n]!.end <= flushed) n++;
-    if (n === 0) return;
-    for (const { transport } of waiters.splice(0, n)) transport.onOutputFlushed();
+    return this.flushes.wait(transport, this.core.outgoingBytes);
   }
 
   /** @internal Housekeeping tick. */

@@ -56,12 +56,16 @@ export interface ResponseFinishObserver {
 /**
  * What `app.use` attaches to an app instead of adding it as a middleware layer: instruments that
  * only need to hear of finished responses, to serve routes of their own (`metrics()` and its
- * `/metrics`) or to run requests in a context (`tracing()` and the active span). A layer costs every request a call, even one that only passes the request on,
- * and under load the code run per request slows the rest of the request too
- * (docs/telemetry.md). Such an object may still be ordinary middleware elsewhere.
+ * `/metrics`) or to run requests in a context (`tracing()` and the active span). A layer costs
+ * every request a call, even one that only passes the request on, and under load the code run
+ * per request slows the rest of the request too (docs/telemetry.md). Such an object may still
+ * be ordinary middleware elsewhere.
  */
 export interface AppAttachment {
-  /** Registers what it needs on `app` (routes, finish observers); called once by `app.use`. */
+  /**
+   * Registers what it needs on `app` (routes, finish observers, a dispatch context); called
+   * once by `app.use`.
+   */
   attachTo(app: AttachmentHost): void;
 }
 

@@ -35,6 +35,7 @@ import type { H2ConnectionOptions } from '../h2/h2-connection-options.js';
 import type { H2Error } from '../h2/h2-error.js';
 import { H2ErrorCode } from '../h2/h2-error-codes.js';
 import type { H2Stream } from '../h2/h2-stream.js';
+import { SocketFlushTracker } from '../runtime/socket-flush-tracker.js';
 import type { TimerHandle, TimerWheel } from '../runtime/timer-wheel.js';
 import { handshakeFailure, WsHandshakeError } from './ws-errors.js';
 import { type WsH2StreamHost, WsH2StreamTransport } from './ws-h2-stream-transport.js';
@@ -128,12 +129,11 @@ export class WsH2ClientSession implements H2ConnectionHandler, WsH2StreamHost {
   private timer: TimerHandle | undefined;
   private error: Error | undefined;
   private settle!: { resolve: () => void; reject: (error: Error) => void };
-  /** Octets written to the socket since it connected. */
-  private written = 0;
-  /** Transports whose frames end at `end` (in `written` octets) and wait for the socket to hand them to the OS. */
-  private flushWaiters: { transport: WsH2StreamTransport; end: number }[] = [];
-  /** The socket write callback, one function for every write. */
-  private readonly socketFlushed = () => this.settleOutput();
+  /** What the socket handed to the OS, for the transports' writes (see {@link outputFlushed}). */
+  private readonly flushes = new SocketFlushTracker(() => {
+    const socket = this.socket;
+    return socket === undefined || socket.destroyed ? undefined : socket;
+  });
   /** Handshakes waiting for a stream slot (see `streamSlotFreed`). */
   private slotWaiters: (() => void)[] = [];
 
@@ -290,21 +290,22 @@ export class WsH2ClientSession implements H2ConnectionHandler, WsH2StreamHost {
     const out = this.core.takeOutgoing();
     const n = out.length;
     if (n === 0) return;
-    // The last write's callback tells when everything written so far reached the OS.
+    // While a transport waits, the last write's callback tells when everything written so far
+    // reached the OS.
+    const flushes = this.flushes;
+    const flushed = flushes.callback;
     if (n === 1) {
-      this.written += out[0]!.length;
-      socket.write(out[0]!, this.socketFlushed);
+      flushes.written += out[0]!.length;
+      socket.write(out[0]!, flushed);
     } else {
       socket.cork();
       for (let i = 0; i < n; i++) {
         const chunk = out[i]!;
-        this.written += chunk.length;
-        if (i < n - 1) socket.write(chunk);
-        else socket.write(chunk, this.socketFlushed);
+        flushes.written += chunk.length;
+        socket.write(chunk, i === n - 1 ? flushed : undefined);
       }
       socket.uncork();
     }
-    if (this.flushWaiters.length > 0) this.settleOutput();
   }
 
   /**
@@ -313,25 +314,8 @@ export class WsH2ClientSession implements H2ConnectionHandler, WsH2StreamHost {
    * {@link WsH2StreamHost.outputFlushed}).
    */
   outputFlushed(transport: WsH2StreamTransport): boolean {
-    const socket = this.socket;
     // A lost connection fails the write (`onConnectionLost`).
-    if (socket === undefined || socket.destroyed) return false;
-    const queued = this.core.outgoingBytes;
-    if (queued === 0 && socket.writableLength === 0) return true;
-    this.flushWaiters.push({ transport, end: this.written + queued });
-    return false;
-  }
-
-  /** Completes the waits whose octets the socket has handed to the OS. */
-  private settleOutput(): void {
-    const waiters = this.flushWaiters;
-    const socket = this.socket;
-    if (waiters.length === 0 || socket === undefined) return;
-    const flushed = this.written - socket.writableLength;
-    let n = 0;
-    while (n < waiters.length && waiters[n]!.end <= flushed) n++;
-    if (n === 0) return;
-    for (const { transport } of waiters.splice(0, n)) transport.onOutputFlushed();
+    return this.flushes.wait(transport, this.core.outgoingBytes);
   }
 
   private wakeSlotWaiters(): void {
@@ -369,7 +353,7 @@ export class WsH2ClientSession implements H2ConnectionHandler, WsH2StreamHost {
     this.closed = true;
     this.cancelTimer();
     this.forget();
-    this.flushWaiters = [];
+    this.flushes.clear();
     this.wakeSlotWaiters();
     for (const stream of [...this.core.streams.values()]) {
       const entry = stream.data as WsH2ClientStream | undefined;

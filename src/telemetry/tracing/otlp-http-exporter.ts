@@ -6,9 +6,10 @@
  * by otlp-protobuf-request.ts, and everything else is the same). Spans wait in a bounded queue
  * and leave in batches (when a batch is full, or every `scheduleDelay`); a full queue drops
  * new spans. A JSON batch is encoded as it is written, in chunks (otlp-json-batch-body.ts), and
- * kept until the collector answers. A failed export is retried with exponential backoff and jitter when the failure
- * is retryable (network errors, 429, 502, 503, 504, honouring `Retry-After`; OTLP/HTTP
- * "Failures"), up to `maxRetries`, after which its spans count as dropped. Counters: exported,
+ * kept until the collector answers. A failed export is retried with exponential backoff and
+ * jitter when the failure is retryable (network errors, 429, 502, 503, 504, honouring
+ * `Retry-After`; OTLP/HTTP "Failures"), up to `maxRetries`, after which its spans count as
+ * dropped. Counters: exported,
  * dropped because the queue was full, dropped after failed exports.
  */
 import { Buffer } from 'node:buffer';
@@ -207,9 +208,10 @@ export class OtlpHttpExporter implements SpanSink {
     const batch = this.filling;
     this.filling = this.idle.pop() ?? new OtlpSpanBatch();
     const count = batch.count;
-    batch.seal();
     const protobuf = this.protobuf;
     if (protobuf === undefined) {
+      // Ids drawn once, for this encoding and any retry's (the protobuf encoder draws its own).
+      batch.seal();
       const job = this.exportWithRetry(new OtlpJsonBatchBody(this.prefix, batch), count).then(() => {
         this.inFlight.delete(job);
         batch.clear();

@@ -131,8 +131,8 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
     if (closed) return;
     const marked = request.traceMark;
     if (marked === undefined) {
-      // No span was made: the span was deferred, or the request was answered before this
-      // layer ran (it is still one of the app's requests; see App.responseFinished).
+      // No span was made: the span was deferred, or (used as ordinary middleware) the request
+      // was answered before it ran (still one of the app's requests; see App.responseFinished).
       if (exporter !== undefined) record(request, status, finishedAt);
       return;
     }
