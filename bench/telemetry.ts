@@ -31,6 +31,7 @@ const ALL = [
   'avx+tracing',
   'avx+noop',
   'avx+telemetry+protobuf',
+  'avx+telemetry+gzip',
 ] as const;
 type Contender = (typeof ALL)[number];
 /**
@@ -38,7 +39,8 @@ type Contender = (typeof ALL)[number];
  * (`avx+noop`: one middleware that only calls `next()`). `avx+telemetry+context` carries the
  * server span through async context from the start (`tracing({ context: 'always' })`), as it
  * is once the process has a tracing client; by default it is carried only from then on.
- * `avx+telemetry+protobuf` exports spans with `protocol: 'http/protobuf'` instead of JSON.
+ * `avx+telemetry+protobuf` exports spans with `protocol: 'http/protobuf'` instead of JSON;
+ * `avx+telemetry+gzip` exports JSON with `compression: 'gzip'`.
  */
 const CONTENDERS: Contender[] = (process.env.KINDS?.split(',') as Contender[] | undefined) ?? ALL.slice(0, 5);
 
@@ -48,7 +50,10 @@ async function serve(kind: Contender, port: number, sinkUrl: string): Promise<vo
     const app = new App();
     if (kind === 'avx+noop') app.use((_req, next) => next());
     const telemetry =
-      kind === 'avx+telemetry' || kind === 'avx+telemetry+context' || kind === 'avx+telemetry+protobuf';
+      kind === 'avx+telemetry' ||
+      kind === 'avx+telemetry+context' ||
+      kind === 'avx+telemetry+protobuf' ||
+      kind === 'avx+telemetry+gzip';
     if (telemetry || kind === 'avx+metrics') {
       const { metrics } = await import('../src/telemetry/metrics/metrics-middleware.js');
       app.use(metrics());
@@ -57,7 +62,8 @@ async function serve(kind: Contender, port: number, sinkUrl: string): Promise<vo
       const { tracing } = await import('../src/telemetry/tracing/tracing-middleware.js');
       const context = kind === 'avx+telemetry+context' ? 'always' : 'auto';
       const protocol = kind === 'avx+telemetry+protobuf' ? 'http/protobuf' : 'http/json';
-      app.use(tracing({ exporter: { url: sinkUrl, protocol }, sampleRatio: 1, context }));
+      const compression = kind === 'avx+telemetry+gzip' ? 'gzip' : 'none';
+      app.use(tracing({ exporter: { url: sinkUrl, protocol, compression }, sampleRatio: 1, context }));
     }
     app.get('/', () => 'hello world');
     await app.listen({ port, host: '127.0.0.1', keepAliveTimeout: 120_000, headersTimeout: 120_000 });

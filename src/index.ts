@@ -264,7 +264,11 @@ export {
   type OtlpExporterOptions,
   OtlpHttpExporter,
 } from './telemetry/tracing/otlp-http-exporter.js';
-export { type OtlpProtocol, OtlpProtocolError } from './telemetry/tracing/otlp-protocol.js';
+export {
+  type OtlpCompression,
+  type OtlpProtocol,
+  OtlpProtocolError,
+} from './telemetry/tracing/otlp-protocol.js';
 export { parentBasedSampler, ratioSampler, type Sampler } from './telemetry/tracing/sampler.js';
 export {
   type AttributeValue,

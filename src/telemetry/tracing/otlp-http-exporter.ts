@@ -6,17 +6,20 @@
  * by otlp-protobuf-request.ts, and everything else is the same). Spans wait in a bounded queue
  * and leave in batches (when a batch is full, or every `scheduleDelay`); a full queue drops
  * new spans. A JSON batch is encoded as it is written, in chunks (otlp-json-batch-body.ts), and
- * kept until the collector answers. A failed export is retried with exponential backoff and
+ * kept until the collector answers; with `compression: 'gzip'` it is written gzip-compressed
+ * (otlp-json-gzip-body.ts). A failed export is retried with exponential backoff and
  * jitter when the failure is retryable (network errors, 429, 502, 503, 504, honouring
  * `Retry-After`; OTLP/HTTP "Failures"), up to `maxRetries`, after which its spans count as
  * dropped. Counters: exported,
  * dropped because the queue was full, dropped after failed exports.
  */
 import { Buffer } from 'node:buffer';
+import { gzipSync } from 'node:zlib';
 import type { ChunkedBody } from '../../h1/chunked-body-writer.js';
 import { VERSION } from '../../version.js';
 import { OtlpJsonBatchBody } from './otlp-json-batch-body.js';
 import { exportRequestPrefix, type ResourceAttributes } from './otlp-json-encoding.js';
+import { OtlpJsonGzipBatchBody } from './otlp-json-gzip-body.js';
 import { OtlpSpanBatch } from './otlp-span-batch.js';
 import type { ServerSpanFacts } from './server-span-facts.js';
 import type { Span, SpanSink } from './span.js';
@@ -50,12 +53,27 @@ export interface OtlpExporterOptions {
    * default). Default `'http/json'`.
    */
   protocol?: OtlpProtocol;
+  /**
+   * Compression of export request bodies: `'gzip'` (`content-encoding: gzip`, which every
+   * OTLP/HTTP server must accept) or `'none'`. Default `'none'`, as in the OpenTelemetry SDKs.
+   * JSON bodies are compressed as they are encoded, from what the encoder knows repeats from
+   * span to span rather than by searching (otlp-json-gzip-body.ts): a hello-world server's
+   * batch takes about a seventh of its bytes, for about 0.5 µs more CPU per span than the
+   * plain JSON. Protobuf bodies go through node:zlib (level 1), which costs more CPU.
+   */
+  compression?: OtlpCompression;
 }
 
 import type { OtlpExportError } from './otlp-export-error.js';
 import { OtlpHttpConnection } from './otlp-http-connection.js';
 import { OtlpProtobufRequestEncoder } from './otlp-protobuf-request.js';
-import { type OtlpProtocol, otlpContentType, otlpProtocol } from './otlp-protocol.js';
+import {
+  type OtlpCompression,
+  type OtlpProtocol,
+  otlpCompression,
+  otlpContentType,
+  otlpProtocol,
+} from './otlp-protocol.js';
 
 export { OtlpExportError } from './otlp-export-error.js';
 
@@ -81,6 +99,7 @@ export class OtlpHttpExporter implements SpanSink {
   private readonly initialBackoff: number;
   private readonly maxBackoff: number;
   private readonly protocol: OtlpProtocol;
+  private readonly gzip: boolean;
   /** The batch encoder for `http/protobuf`; undefined for JSON. */
   private readonly protobuf: OtlpProtobufRequestEncoder | undefined;
   /**
@@ -127,6 +146,7 @@ export class OtlpHttpExporter implements SpanSink {
     this.maxBackoff = options.maxBackoff ?? 5000;
     this.prefix = Buffer.from(exportRequestPrefix(this.resource, { name: 'avx-http', version: VERSION }));
     this.protocol = otlpProtocol(options.protocol);
+    this.gzip = otlpCompression(options.compression) === 'gzip';
     this.protobuf =
       this.protocol === 'http/protobuf'
         ? new OtlpProtobufRequestEncoder(this.resource, { name: 'avx-http', version: VERSION })
@@ -212,7 +232,10 @@ export class OtlpHttpExporter implements SpanSink {
     if (protobuf === undefined) {
       // Ids drawn once, for this encoding and any retry's (the protobuf encoder draws its own).
       batch.seal();
-      const job = this.exportWithRetry(new OtlpJsonBatchBody(this.prefix, batch), count).then(() => {
+      const body = this.gzip
+        ? new OtlpJsonGzipBatchBody(this.prefix, batch)
+        : new OtlpJsonBatchBody(this.prefix, batch);
+      const job = this.exportWithRetry(body, count).then(() => {
         this.inFlight.delete(job);
         batch.clear();
         this.idle.push(batch);
@@ -226,10 +249,13 @@ export class OtlpHttpExporter implements SpanSink {
     batch.clear();
     this.idle.push(batch);
     this.bodyCapacity = Math.max(this.bodyCapacity, body.buf.length);
-    const job = this.exportWithRetry(body.buf.subarray(0, body.length), count).then((accepted) => {
+    const encoded = body.buf.subarray(0, body.length);
+    const sent = this.gzip ? gzipSync(encoded, { level: 1 }) : encoded;
+    const job = this.exportWithRetry(sent, count).then((accepted) => {
       this.inFlight.delete(job);
-      // Only a body the collector answered has left the socket: safe to write over.
-      if (accepted) this.spare = body.buf;
+      // Only a body the collector answered has left the socket (or it was compressed into
+      // another): safe to write over.
+      if (accepted || sent !== encoded) this.spare = body.buf;
     });
     this.inFlight.add(job);
   }
@@ -260,7 +286,7 @@ export class OtlpHttpExporter implements SpanSink {
   private post(body: Buffer | ChunkedBody): Promise<void> {
     this.connection ??= new OtlpHttpConnection(
       this.url,
-      this.headers,
+      this.gzip ? { ...this.headers, 'content-encoding': 'gzip' } : this.headers,
       this.timeout,
       otlpContentType(this.protocol),
     );

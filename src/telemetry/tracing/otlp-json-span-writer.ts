@@ -386,8 +386,8 @@ export interface SpanTemplate {
 }
 
 /** Offsets of the ids in every span's encoding (writeSpanJson's order). */
-const TRACE_ID_AT = TRACE_ID.length;
-const SPAN_ID_AT = TRACE_ID_AT + 32 + SPAN_ID.length;
+export const TRACE_ID_AT = TRACE_ID.length;
+export const SPAN_ID_AT = TRACE_ID_AT + 32 + SPAN_ID.length;
 const PARENT_ID_AT = SPAN_ID_AT + 16 + PARENT_SPAN_ID.length;
 
 /**

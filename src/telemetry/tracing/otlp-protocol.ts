@@ -35,3 +35,18 @@ export function otlpProtocol(protocol: unknown = 'http/json'): OtlpProtocol {
 export function otlpContentType(protocol: OtlpProtocol): string {
   return protocol === 'http/protobuf' ? 'application/x-protobuf' : 'application/json';
 }
+
+/**
+ * A compression of export request bodies (OTLP/HTTP "Request": servers must accept
+ * `Content-Encoding: gzip`): `'gzip'` or `'none'`.
+ */
+export type OtlpCompression = 'gzip' | 'none';
+
+/** `compression`, checked; the default is `'none'`. Throws an AvxError (AVX_OTLP_UNSUPPORTED_COMPRESSION). */
+export function otlpCompression(compression: unknown = 'none'): OtlpCompression {
+  if (compression === 'gzip' || compression === 'none') return compression;
+  throw new AvxError(
+    'AVX_OTLP_UNSUPPORTED_COMPRESSION',
+    `OTLP exporter compression ${JSON.stringify(compression)} is not supported: use 'gzip' or 'none'`,
+  );
+}

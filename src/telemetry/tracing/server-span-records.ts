@@ -20,7 +20,9 @@
  */
 import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
+import type { GzipStreamWriter } from '../../runtime/gzip-stream-writer.js';
 import { HttpServerSpan } from './http-server-span.js';
+import { GzipSpanTemplate } from './otlp-json-gzip-span.js';
 import {
   adoptSeconds,
   fillTemplate,
@@ -39,6 +41,7 @@ import type { SpanContext } from './w3c-trace-context.js';
 const ID_BYTES = 24;
 /** Ids per refill of the random pool (48 KiB). */
 const POOL_IDS = 2048;
+const COMMA = 0x2c;
 /** The sink of the spans made only to be encoded: they are already on their way. */
 const ENCODING_ONLY: SpanSink = { onEnd() {} };
 
@@ -64,6 +67,13 @@ export class ServerSpanRecords {
   private template: SpanTemplate | undefined;
   private templateFacts: ServerSpanFacts | undefined;
   private templateTraceState: string | undefined;
+  /** The template's DEFLATE form, made when first needed (otlp-json-gzip-span.ts). */
+  private gzipTemplate: GzipSpanTemplate | undefined;
+  /** The template of the last span written into the current gzip member, if it was a record's. */
+  private templateInMember: SpanTemplate | undefined;
+  /** A record's JSON on its way into a gzip member, and its DataView. */
+  private scratch = Buffer.alloc(0);
+  private scratchView = new DataView(new ArrayBuffer(0));
   /** Fills `buf[offset, offset + size)` with random bytes. */
   private readonly fillRandom: (buf: Buffer, offset: number, size: number) => unknown;
 
@@ -185,6 +195,96 @@ export class ServerSpanRecords {
     }
     this.encodedTo = first + 1;
     return end;
+  }
+
+  /**
+   * Writes records from `first` on into the gzip member `g` (otlp-json-gzip-body.ts), each
+   * after a comma when `comma` (else the first without one); returns the index after the last
+   * written. Like {@link encodeFrom}, a run of records that encode like the template goes out
+   * together: as DEFLATE codes referring to the span before (otlp-json-gzip-span.ts), but for
+   * the run's first when the span before it in this member is not of the template; then that
+   * one goes out verbatim, as does any other record, written in full (it becomes the
+   * template). Call {@link drawIds} first, and {@link startMember} once per member.
+   */
+  deflateFrom(first: number, g: GzipStreamWriter, comma: boolean): number {
+    const template = this.template;
+    if (template !== undefined && this.encodesLikeTemplate(first)) {
+      let last = first + 1;
+      while (last < this.count && this.encodesLikeTemplate(last)) last++;
+      let i = first;
+      if (this.templateInMember !== template) {
+        // No span of the template right before: this one verbatim, the rest refer to it.
+        const scratch = this.scratchFor(template.bytes.length + 1);
+        let at = 0;
+        if (comma) scratch[at++] = COMMA;
+        scratch.set(template.bytes, at);
+        const parent = this.parents[i];
+        const moved = stampCopy(
+          template,
+          scratch,
+          this.scratchView,
+          at,
+          parent?.traceId ?? this.traceIds[i],
+          this.randomView,
+          this.idsBase + i * ID_BYTES,
+          parent?.spanId,
+          this.times[2 * i]!,
+          this.times[2 * i + 1]!,
+        );
+        if (moved) adoptSeconds(template, scratch, at, this.times[2 * i]!, this.times[2 * i + 1]!);
+        g.stored(scratch, 0, at + template.bytes.length);
+        this.templateInMember = template;
+        i++;
+      }
+      let gz = this.gzipTemplate;
+      if (gz === undefined || gz.template !== template) {
+        gz = new GzipSpanTemplate(template);
+        this.gzipTemplate = gz;
+      }
+      const random = this.random;
+      const times = this.times;
+      for (; i < last; i++) {
+        const parent = this.parents[i];
+        gz.emit(
+          g,
+          parent?.traceId ?? this.traceIds[i],
+          random,
+          this.idsBase + i * ID_BYTES,
+          parent?.spanId,
+          times[2 * i]!,
+          times[2 * i + 1]!,
+        );
+      }
+      return last;
+    }
+    const span = this.span(first);
+    const scratch = this.scratchFor(spanJsonBound(span) + 1);
+    let at = 0;
+    if (comma) scratch[at++] = COMMA;
+    const end = writeSpanJson(span, scratch, at);
+    const made = templateOf(span, scratch, at, end);
+    g.stored(scratch, 0, end);
+    if (made !== undefined) {
+      const parent = this.parents[first];
+      this.template = made;
+      this.templateFacts = this.facts[first];
+      this.templateTraceState = parent?.traceState;
+    }
+    this.templateInMember = made;
+    return first + 1;
+  }
+
+  /** Starts a gzip member: no span of any template is in it yet (see {@link deflateFrom}). */
+  startMember(): void {
+    this.templateInMember = undefined;
+  }
+
+  private scratchFor(size: number): Buffer {
+    if (this.scratch.length < size) {
+      this.scratch = Buffer.allocUnsafe(Math.max(size, 4096));
+      this.scratchView = new DataView(this.scratch.buffer, this.scratch.byteOffset, this.scratch.length);
+    }
+    return this.scratch;
   }
 
   /** True when record `i` encodes like the template but for its ids and times. */

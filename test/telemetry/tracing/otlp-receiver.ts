@@ -1,6 +1,6 @@
 /**
  * Test doubles for OTLP/HTTP: a loopback receiver that collects export requests in JSON or
- * protobuf (and can fail the first ones on purpose), and a strict check of OTLP JSON against the official
+ * protobuf, gzip-compressed or not (and can fail the first ones on purpose), and a strict check of OTLP JSON against the official
  * opentelemetry-proto definitions (the .proto files shipped in the npm package
  * `@opentelemetry/otlp-grpc-exporter-base@0.38`), loaded with protobufjs: every key must be a
  * field of its message, every value of the field's type (ids as hex per the OTLP JSON encoding,
@@ -12,6 +12,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import protobuf from 'protobufjs';
 
 /** A span of an export request, as OTLP JSON (fields at their default may be absent). */
@@ -33,8 +34,10 @@ export interface ReceivedExport {
   contentType: string | undefined;
   /** The request as OTLP JSON (a protobuf body decoded and converted, see {@link otlpJsonOf}). */
   body: unknown;
-  /** The body's bytes as received. */
+  /** The body's bytes, inflated when it came with `content-encoding: gzip`. */
   raw: Buffer;
+  /** The body's bytes as they came. */
+  wire: Buffer;
   /** The request's header fields. */
   headers: IncomingMessage['headers'];
 }
@@ -55,7 +58,11 @@ export class OtlpReceiver {
     const server = createServer((req: IncomingMessage, res: ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => self!.handle(req, Buffer.concat(chunks), res));
+      req.on('end', () => {
+        const wire = Buffer.concat(chunks);
+        const gzip = req.headers['content-encoding'] === 'gzip';
+        self!.handle(req, gzip ? gunzipSync(wire) : wire, wire, res);
+      });
     });
     self = new OtlpReceiver(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -98,7 +105,7 @@ export class OtlpReceiver {
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
-  private handle(req: IncomingMessage, body: Buffer, res: ServerResponse): void {
+  private handle(req: IncomingMessage, body: Buffer, wire: Buffer, res: ServerResponse): void {
     const failure = this.failures.shift();
     if (failure !== undefined) {
       this.refused.push({ raw: body, headers: req.headers });
@@ -112,6 +119,7 @@ export class OtlpReceiver {
         contentType,
         body: otlpJsonOf(type, type.decode(body)),
         raw: body,
+        wire,
         headers: req.headers,
       });
       // An ExportTraceServiceResponse with no partial_success: all accepted, zero bytes.
@@ -121,6 +129,7 @@ export class OtlpReceiver {
         contentType,
         body: JSON.parse(body.toString('utf8')),
         raw: body,
+        wire,
         headers: req.headers,
       });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
