@@ -18,6 +18,8 @@ import { CRC32_START, crc32Register, crc32Value } from './crc32.js';
 /** Where the member goes: bytes are written to `buf` from `start` up to `buf.length - reserve`. */
 export interface GzipOutput {
   buf: Buffer;
+  /** A DataView of `buf`. */
+  view: DataView;
   /** Hands `buf[start, end)` on; `buf` (perhaps a new one) is then free again from `start`. */
   send(end: number): void;
 }
@@ -100,6 +102,73 @@ export function backReferenceCodes(length: number, distance: number): number[] {
   return pairs;
 }
 
+/** The number of bits in (bits, count) pairs. */
+export function codeBitCount(pairs: readonly number[]): number {
+  let n = 0;
+  for (let i = 1; i < pairs.length; i += 2) n += pairs[i]!;
+  return n;
+}
+
+/** First back-reference lengths tried by {@link repeatEncodingsByResidue}: each length code's base. */
+const FIRST_LENGTHS = [...LENGTH_BASES, 12, 14, 16, 18];
+
+/**
+ * Encodings of `bytes[from, to)`, bytes that also stand `distance` back: a few literals, then
+ * back-references, or literals alone. Entry r holds the shortest found whose size in bits is
+ * r modulo 8, as (bits, count) pairs (undefined when none was found): a producer that wants
+ * the next piece to start on a byte boundary picks the one it needs.
+ */
+export function repeatEncodingsByResidue(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  distance: number,
+): (number[] | undefined)[] {
+  const best: (number[] | undefined)[] = new Array(8).fill(undefined);
+  const consider = (pairs: number[]) => {
+    const size = codeBitCount(pairs);
+    const held = best[size & 7];
+    if (held === undefined || size < codeBitCount(held)) best[size & 7] = pairs;
+  };
+  const length = to - from;
+  const literals = (n: number) => {
+    const pairs: number[] = [];
+    for (let i = from; i < from + n; i++)
+      pairs.push(FIXED_LITERAL_BITS[bytes[i]!]!, FIXED_LITERAL_LENGTHS[bytes[i]!]!);
+    return pairs;
+  };
+  if (length <= 64) consider(literals(length));
+  for (let p = 0; p <= Math.min(8, length - 3); p++) {
+    const rest = length - p;
+    for (const first of [...FIRST_LENGTHS, rest]) {
+      if (first > Math.min(MAX_MATCH, rest) || (rest - first > 0 && rest - first < 3)) continue;
+      const pairs = literals(p);
+      pairs.push(...backReferenceCodes(first, distance));
+      if (rest > first) pairs.push(...backReferenceCodes(rest - first, distance));
+      consider(pairs);
+    }
+  }
+  return best;
+}
+
+/** Codes whose bit count is a multiple of 8, as the bytes they make from a byte boundary. */
+export function packCodes(pairs: readonly number[]): Uint8Array {
+  const out: number[] = [];
+  let bits = 0;
+  let n = 0;
+  for (let i = 0; i < pairs.length; i += 2) {
+    bits |= pairs[i]! << n;
+    n += pairs[i + 1]!;
+    while (n >= 8) {
+      out.push(bits & 0xff);
+      bits >>>= 8;
+      n -= 8;
+    }
+  }
+  if (n !== 0) throw new RangeError('the codes do not end on a byte boundary');
+  return Uint8Array.from(out);
+}
+
 /** Writes one gzip member in pieces (see the file comment). */
 export class GzipStreamWriter {
   /** The CRC-32 register of the uncompressed data so far (see crc32.ts). */
@@ -141,9 +210,12 @@ export class GzipStreamWriter {
     this.at += HEADER.copy(out.buf, this.at);
   }
 
-  /** The output's current buffer. */
+  /** The output's current buffer, and its DataView. */
   get buffer(): Buffer {
     return this.out!.buf;
+  }
+  get view(): DataView {
+    return this.out!.view;
   }
 
   /** Makes sure `n` bytes fit in the output's buffer, handing it on first if not. */

@@ -8,9 +8,12 @@ import { gunzipSync } from 'node:zlib';
 import { crc32Register } from '../../src/runtime/crc32.js';
 import {
   backReferenceCodes,
+  codeBitCount,
   type GzipOutput,
   GzipStreamWriter,
   MAX_DISTANCE,
+  packCodes,
+  repeatEncodingsByResidue,
 } from '../../src/runtime/gzip-stream-writer.js';
 
 const START = 3;
@@ -19,14 +22,17 @@ const RESERVE = 5;
 /** An output of `size`-byte buffers that collects what is handed on. */
 class CollectingOutput implements GzipOutput {
   buf: Buffer;
+  view: DataView;
   readonly pieces: Buffer[] = [];
   constructor(private readonly size: number) {
     this.buf = Buffer.alloc(size, 0xee);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, size);
   }
   send(end: number): void {
     assert.ok(end <= this.buf.length - RESERVE, 'the reserve is kept free');
     this.pieces.push(Buffer.from(this.buf.subarray(START, end)));
     this.buf = Buffer.alloc(this.size, 0xee);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.size);
   }
   bytes(end: number): Buffer {
     this.send(end);
@@ -99,6 +105,34 @@ test('literals of every byte value, stored blocks and back-references inflate to
     });
     assert.deepEqual(gunzipSync(gz), expected, `buffers of ${size}`);
   }
+});
+
+test('encodings by residue decode to the repeated bytes, each of its residue; packed, they are bytes', () => {
+  const text = Buffer.from('","name":"GET /","kind":2,"startTimeUnixNano":"');
+  for (const distance of [text.length + 1, 784, 5000]) {
+    const byResidue = repeatEncodingsByResidue(text, 0, text.length, distance);
+    assert.ok(byResidue[0] !== undefined, 'a byte-aligned encoding exists (literals at worst)');
+    byResidue.forEach((pairs, r) => {
+      if (pairs === undefined) return;
+      assert.equal(codeBitCount(pairs) % 8, r);
+      // The bytes stand `distance` back: a stored block of filler, the text, filler up to
+      // `distance`, then the encoding.
+      const { gz, expected } = member(4096, (g, e) => {
+        stored(g, e, Buffer.alloc(Math.max(0, distance - text.length), 0x20));
+        stored(g, e, text);
+        stored(g, e, Buffer.alloc(distance - text.length, 0x2e));
+        g.fixed();
+        g.room(4 * pairs.length);
+        for (let i = 0; i < pairs.length; i += 2) g.putBits(pairs[i]!, pairs[i + 1]!);
+        g.crc = crc32Register(g.crc, text, 0, text.length);
+        g.size += text.length;
+        e.push(...text);
+      });
+      assert.deepEqual(gunzipSync(gz), expected, `residue ${r}, distance ${distance}`);
+    });
+    assert.equal(packCodes(byResidue[0]!).length * 8, codeBitCount(byResidue[0]!));
+  }
+  assert.throws(() => packCodes([1, 3]), RangeError);
 });
 
 test('back-references out of range are refused', () => {

@@ -6,9 +6,8 @@
  *
  * Nothing is compressed by searching: the producer knows what repeats. Server spans kept as
  * records that encode like the one before them become a few back-references and their ids and
- * times as literals (otlp-json-gzip-span.ts, about a seventh of their JSON); everything else
- * (the prefix, other spans, the first span of a run) goes out verbatim in stored blocks. So
- * the body costs less CPU than the plain JSON, whose every byte is copied and then sent.
+ * times as literals (otlp-json-gzip-span.ts, about a fifth of their JSON); everything else
+ * (the prefix, other spans, the first span of a run) goes out verbatim in stored blocks.
  */
 import { Buffer } from 'node:buffer';
 import { type ChunkedBody, ChunkedBodyWriter } from '../../h1/chunked-body-writer.js';
