@@ -87,7 +87,12 @@ function supervise(options: ClusterOptions, log: (line: string) => void): Promis
           clearTimeout(kill);
           if (--left === 0) resolve();
         });
-        worker.send(SHUTDOWN);
+        // A worker may be gone already: the same signal can reach the whole process group
+        // (a supervisor's SIGTERM, `timeout npm start`). Its channel is then closed, and the
+        // message fails with EPIPE, reported as an 'error' on the worker: not a reason to
+        // crash the primary, whose 'exit' wait covers that worker either way.
+        worker.on('error', () => {});
+        if (worker.isConnected()) worker.send(SHUTDOWN);
       }
     };
     process.once('SIGTERM', () => shutdown('SIGTERM'));
