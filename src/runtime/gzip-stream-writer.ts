@@ -113,10 +113,11 @@ export function codeBitCount(pairs: readonly number[]): number {
 const FIRST_LENGTHS = [...LENGTH_BASES, 12, 14, 16, 18];
 
 /**
- * Encodings of `bytes[from, to)`, bytes that also stand `distance` back: a few literals, then
- * back-references, or literals alone. Entry r holds the shortest found whose size in bits is
- * r modulo 8, as (bits, count) pairs (undefined when none was found): a producer that wants
- * the next piece to start on a byte boundary picks the one it needs.
+ * Encodings of `bytes[from, to)`, bytes that also stand `distance` back: up to 8 literals,
+ * then one to three back-references (the last one split further past 258 bytes), or literals
+ * alone. Entry r holds the shortest found whose size in bits is r modulo 8, as (bits, count)
+ * pairs (undefined when none was found): a producer that wants the next piece to start on a
+ * byte boundary picks the one it needs. The sizes are counted before any codes are made.
  */
 export function repeatEncodingsByResidue(
   bytes: Uint8Array,
@@ -124,31 +125,86 @@ export function repeatEncodingsByResidue(
   to: number,
   distance: number,
 ): (number[] | undefined)[] {
-  const best: (number[] | undefined)[] = new Array(8).fill(undefined);
-  const consider = (pairs: number[]) => {
-    const size = codeBitCount(pairs);
-    const held = best[size & 7];
-    if (held === undefined || size < codeBitCount(held)) best[size & 7] = pairs;
-  };
   const length = to - from;
-  const literals = (n: number) => {
-    const pairs: number[] = [];
-    for (let i = from; i < from + n; i++)
-      pairs.push(FIXED_LITERAL_BITS[bytes[i]!]!, FIXED_LITERAL_LENGTHS[bytes[i]!]!);
-    return pairs;
+  // Per residue: the fewest bits found, and the choice that gave them (literals, 1st, 2nd).
+  const bestBits = new Array<number>(8).fill(Number.POSITIVE_INFINITY);
+  const choice: [number, number, number][] = new Array(8);
+  const literalBits = [0];
+  for (let i = from; i < to; i++)
+    literalBits.push(literalBits[literalBits.length - 1]! + FIXED_LITERAL_LENGTHS[bytes[i]!]!);
+  const note = (bits: number, p: number, first: number, second: number) => {
+    const r = bits & 7;
+    if (bits < bestBits[r]!) {
+      bestBits[r] = bits;
+      choice[r] = [p, first, second];
+    }
   };
-  if (length <= 64) consider(literals(length));
+  if (length <= 64) note(literalBits[length]!, length, 0, 0);
+  const distanceBits = referenceBits(3, distance) - lengthBits(3);
+  // A split leaves nothing, or at least 3 bytes for the references after it.
+  const fits = (take: number, left: number) =>
+    take <= Math.min(MAX_MATCH, left) && (left === take || left - take >= 3);
   for (let p = 0; p <= Math.min(8, length - 3); p++) {
     const rest = length - p;
     for (const first of [...FIRST_LENGTHS, rest]) {
-      if (first > Math.min(MAX_MATCH, rest) || (rest - first > 0 && rest - first < 3)) continue;
-      const pairs = literals(p);
-      pairs.push(...backReferenceCodes(first, distance));
-      if (rest > first) pairs.push(...backReferenceCodes(rest - first, distance));
-      consider(pairs);
+      if (!fits(first, rest)) continue;
+      const afterFirst = rest - first;
+      const base = literalBits[p]! + lengthBits(first) + distanceBits;
+      if (afterFirst === 0) {
+        note(base, p, first, 0);
+        continue;
+      }
+      note(base + referenceBits(afterFirst, distance), p, first, 0);
+      for (const second of FIRST_LENGTHS) {
+        if (!fits(second, afterFirst)) continue;
+        const left = afterFirst - second;
+        const bits =
+          base + lengthBits(second) + distanceBits + (left > 0 ? referenceBits(left, distance) : 0);
+        note(bits, p, first, second);
+      }
     }
   }
-  return best;
+  const encodings: (number[] | undefined)[] = [];
+  for (let r = 0; r < 8; r++) {
+    const made = choice[r];
+    if (made === undefined) {
+      encodings.push(undefined);
+      continue;
+    }
+    const [p, first, second] = made;
+    const pairs: number[] = [];
+    for (let i = from; i < from + p; i++)
+      pairs.push(FIXED_LITERAL_BITS[bytes[i]!]!, FIXED_LITERAL_LENGTHS[bytes[i]!]!);
+    if (first > 0) pairs.push(...backReferenceCodes(first, distance));
+    if (second > 0) pairs.push(...backReferenceCodes(second, distance));
+    const left = length - p - first - second;
+    if (first > 0 && left > 0) pairs.push(...backReferenceCodes(left, distance));
+    encodings.push(pairs);
+  }
+  return encodings;
+}
+
+/** Bits of the fixed length code (symbol and extra bits) of a back-reference of `length` (3..258). */
+function lengthBits(length: number): number {
+  let i = LENGTH_BASES.length - 1;
+  while (LENGTH_BASES[i]! > length) i--;
+  return FIXED_LITERAL_LENGTHS[257 + i]! + LENGTH_EXTRA[i]!;
+}
+
+/** Bits of {@link backReferenceCodes}`(length, distance)`, without making them. */
+function referenceBits(length: number, distance: number): number {
+  let d = DISTANCE_BASES.length - 1;
+  while (DISTANCE_BASES[d]! > distance) d--;
+  const perReference = 5 + DISTANCE_EXTRA[d]!;
+  let bits = 0;
+  let left = length;
+  while (left > 0) {
+    let take = Math.min(left, MAX_MATCH);
+    if (left - take > 0 && left - take < 3) take = left - 3;
+    left -= take;
+    bits += lengthBits(take) + perReference;
+  }
+  return bits;
 }
 
 /** Codes whose bit count is a multiple of 8, as the bytes they make from a byte boundary. */

@@ -58,7 +58,7 @@ export interface OtlpExporterOptions {
    * OTLP/HTTP server must accept) or `'none'`. Default `'none'`, as in the OpenTelemetry SDKs.
    * JSON bodies are compressed as they are encoded, from what the encoder knows repeats from
    * span to span rather than by searching (otlp-json-gzip-body.ts): a hello-world server's
-   * batch takes about a fifth of its bytes, for about 0.3 µs more CPU per span than the
+   * batch takes about a sixth of its bytes, for about 0.3 µs more CPU per span than the
    * plain JSON. Protobuf bodies go through node:zlib (level 1), which costs more CPU.
    */
   compression?: OtlpCompression;

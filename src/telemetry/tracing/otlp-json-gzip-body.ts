@@ -6,7 +6,7 @@
  *
  * Nothing is compressed by searching: the producer knows what repeats. Server spans kept as
  * records that encode like the one before them become a few back-references and their ids and
- * times as literals (otlp-json-gzip-span.ts, about a fifth of their JSON); everything else
+ * times as literals (otlp-json-gzip-span.ts, about a sixth of their JSON); everything else
  * (the prefix, other spans, the first span of a run) goes out verbatim in stored blocks.
  */
 import { Buffer } from 'node:buffer';

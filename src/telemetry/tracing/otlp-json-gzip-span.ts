@@ -4,7 +4,7 @@
  * ever making their JSON bytes: each run of template bytes between two ids or times is one or
  * a few back-references to the same bytes of the span before (RFC 1951 §3.2.5, the distance
  * being one span and its comma), and the ids and time digits are literals (fixed Huffman,
- * §3.2.6). A 780-byte server span becomes about 160 bytes.
+ * §3.2.6). A 780-byte server span becomes about 120 bytes.
  *
  * Speed: every id and time digit is an 8-bit literal, and each run's codes are chosen among
  * equivalent ones (a few literals first, references split differently) to take a whole number
