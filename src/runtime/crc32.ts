@@ -13,7 +13,7 @@
  */
 
 /** The byte-at-a-time table of the reflected polynomial. */
-export const CRC32_TABLE = /* @__PURE__ */ makeTable();
+export const CRC32_TABLE = makeTable();
 
 function makeTable(): Int32Array {
   const table = new Int32Array(256);
@@ -27,6 +27,11 @@ function makeTable(): Int32Array {
 
 /** The register's starting value (all ones). */
 export const CRC32_START = -1;
+
+/** Runs one byte through register `r`; returns the new register. */
+export function crc32Byte(r: number, byte: number): number {
+  return CRC32_TABLE[(r ^ byte) & 0xff]! ^ (r >>> 8);
+}
 
 /** Runs bytes `buf[from, to)` through register `r`; returns the new register. */
 export function crc32Register(r: number, buf: Uint8Array, from: number, to: number): number {
@@ -99,7 +104,7 @@ export function crc32Shift(length: number): Crc32Shift {
  * word `w`, move the register with `x = r ^ w; r = t[768 + (x & 0xff)] ^ t[512 + ((x >>> 8) &
  * 0xff)] ^ t[256 + ((x >>> 16) & 0xff)] ^ t[x >>> 24]` (see {@link crc32Word}).
  */
-export const CRC32_SLICE4 = /* @__PURE__ */ makeSlice4();
+export const CRC32_SLICE4 = makeSlice4();
 
 function makeSlice4(): Int32Array {
   const t = new Int32Array(1024);

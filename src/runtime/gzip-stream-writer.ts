@@ -103,7 +103,7 @@ export function backReferenceCodes(length: number, distance: number): number[] {
 }
 
 /** The number of bits in (bits, count) pairs. */
-export function codeBitCount(pairs: readonly number[]): number {
+export function codeBitCount(pairs: ArrayLike<number>): number {
   let n = 0;
   for (let i = 1; i < pairs.length; i += 2) n += pairs[i]!;
   return n;
@@ -308,24 +308,6 @@ export class GzipStreamWriter {
     this.at = at;
     this.bits = pending;
     this.bitCount = n;
-  }
-
-  /** Appends `src[from, to)` as literals in a fixed-Huffman block (for short pieces). */
-  literals(src: Uint8Array, from: number, to: number): void {
-    this.fixed();
-    this.crc = crc32Register(this.crc, src, from, to);
-    this.size += to - from;
-    // Nine bits at most per literal: pieces that fit an empty buffer.
-    const piece = Math.max(1, Math.min(1024, (this.out!.buf.length - this.start - this.reserve - 4) >> 1));
-    while (from < to) {
-      const end = Math.min(to, from + piece);
-      this.room(2 * (end - from) + 4);
-      for (let i = from; i < end; i++) {
-        const b = src[i]!;
-        this.putBits(FIXED_LITERAL_BITS[b]!, FIXED_LITERAL_LENGTHS[b]!);
-      }
-      from = end;
-    }
   }
 
   /** Appends `src[from, to)` verbatim, in stored blocks (§3.2.4). */

@@ -21,13 +21,7 @@
  * between them; the first of a run goes out verbatim (see ServerSpanRecords.deflateFrom).
  */
 import { Buffer } from 'node:buffer';
-import {
-  CRC32_SLICE4,
-  CRC32_TABLE,
-  type Crc32Shift,
-  crc32Register,
-  crc32Shift,
-} from '../../runtime/crc32.js';
+import { type Crc32Shift, crc32Byte, crc32Register, crc32Shift, crc32Word } from '../../runtime/crc32.js';
 import {
   codeBitCount,
   FIXED_LITERAL_BITS,
@@ -95,10 +89,10 @@ function wordsOf(bytes: Uint8Array): Int32Array {
 }
 
 /**
- * The writer's state while a span is emitted, in fields of one object that the helpers below
- * read into locals and store back: bits pending (fewer than 16 between pieces), their count,
- * where the next byte goes, and the CRC-32 register. Each helper repeats the two-byte flush
- * inline on purpose: with a writer method call per piece a span took about 2 µs, three times
+ * The writer's state while a span is bit-packed (see codesUnaligned), in fields of one object
+ * that the helpers below read into locals and store back: bits pending (fewer than 16 between
+ * pieces), their count, and where the next byte goes. Each helper repeats the two-byte flush
+ * inline on purpose: with a writer method call per piece a span took about 2 µs, several times
  * what it takes now.
  */
 interface EmitState {
@@ -107,7 +101,7 @@ interface EmitState {
   count: number;
 }
 
-/** A run of template bytes: its back-reference codes, and the register moved past it. */
+/** A run of template bytes as its codes (by default the shortest). */
 function putRun(buf: Buffer, s: EmitState, run: ConstantRun, codes: Int32Array = run.codes): void {
   let bits = s.bits;
   let n = s.count;
@@ -225,9 +219,9 @@ export class GzipSpanTemplate {
     // the comma and the fields' literals (8 bits each), the runs' longest codes.
     let bits = 8 + 8 * fields.reduce((n, [, length]) => n + length, 0);
     for (const run of runs) {
-      let longest = codeBitCount(Array.from(run.codes));
+      let longest = codeBitCount(run.codes);
       for (const codes of run.byResidue)
-        if (codes !== undefined) longest = Math.max(longest, codeBitCount(Array.from(codes)));
+        if (codes !== undefined) longest = Math.max(longest, codeBitCount(codes));
       bits += longest;
     }
     this.room = Math.ceil(bits / 8) + 8;
@@ -274,10 +268,11 @@ export class GzipSpanTemplate {
    * the epoch (both fit: timesFitTemplate). The trace id is a 32-digit string, or else the 16
    * bytes at `idsAt` of `ids`, which are followed by the span id's 8 bytes.
    *
-   * One function, its loops written out, calling nothing of its own on the usual path: the
-   * CRC register is a full 32-bit value, which V8 boxes as a heap number at every call it
-   * does not inline, and with helpers per piece it stopped inlining them (a span took twice
-   * as long).
+   * One function, its loops written out: the CRC register is a full 32-bit value, which V8
+   * boxes as a heap number at every call it does not inline, and with a helper per piece it
+   * stopped inlining them (a span took twice as long). The CRC steps are crc32.ts's own, small
+   * enough to inline; written out by hand they saved another 5% of the instructions, not worth
+   * a third copy of them.
    */
   emit(
     g: GzipStreamWriter,
@@ -313,61 +308,33 @@ export class GzipSpanTemplate {
 
     // The CRC register over the span's bytes: each run by its shift and part, fields by
     // slicing-by-4 (crc32.ts). Piece k of the span: run k, then field k.
-    const table = CRC32_TABLE;
-    const t4 = CRC32_SLICE4;
     const runs = this.runs;
     const last = runs.length - 1;
-    let crc = table[(g.crc ^ COMMA) & 0xff]! ^ (g.crc >>> 8);
+    let crc = crc32Byte(g.crc, COMMA);
     for (let k = 0; k <= last; k++) {
       const run = runs[k]!;
-      const st = run.shift.tables;
-      crc =
-        st[crc & 0xff]! ^
-        st[256 + ((crc >>> 8) & 0xff)]! ^
-        st[512 + ((crc >>> 16) & 0xff)]! ^
-        st[768 + (crc >>> 24)]! ^
-        run.crc;
+      crc = run.shift.apply(crc) ^ run.crc;
       if (k === last) break;
       const field = this.fieldKinds[k]!;
       if (field === FIELD_TIME) {
         const which = this.fieldTime[k]!;
-        crc =
-          this.secondsShift.tables[crc & 0xff]! ^
-          this.secondsShift.tables[256 + ((crc >>> 8) & 0xff)]! ^
-          this.secondsShift.tables[512 + ((crc >>> 16) & 0xff)]! ^
-          this.secondsShift.tables[768 + (crc >>> 24)]! ^
-          this.secondsCrc[which]!;
+        crc = this.secondsShift.apply(crc) ^ this.secondsCrc[which]!;
         const a = TRIPLE_CHARS[triples[3 * which]!]!;
         const b = TRIPLE_CHARS[triples[3 * which + 1]!]!;
         const c = TRIPLE_CHARS[triples[3 * which + 2]!]!;
-        let x = crc ^ (a | (b << 24));
-        crc =
-          t4[768 + (x & 0xff)]! ^
-          t4[512 + ((x >>> 8) & 0xff)]! ^
-          t4[256 + ((x >>> 16) & 0xff)]! ^
-          t4[x >>> 24]!;
-        x = crc ^ ((b >>> 8) | (c << 16));
-        crc =
-          t4[768 + (x & 0xff)]! ^
-          t4[512 + ((x >>> 8) & 0xff)]! ^
-          t4[256 + ((x >>> 16) & 0xff)]! ^
-          t4[x >>> 24]!;
-        crc = table[(crc ^ (c >>> 16)) & 0xff]! ^ (crc >>> 8);
+        crc = crc32Word(crc, a | (b << 24));
+        crc = crc32Word(crc, (b >>> 8) | (c << 16));
+        crc = crc32Byte(crc, c >>> 16);
       } else {
         const text = field === FIELD_TRACE ? traceId : field === FIELD_PARENT ? parentSpanId : undefined;
         if (text === undefined) {
           const from = field === FIELD_SPAN ? idsAt + 16 : idsAt;
           const to = field === FIELD_SPAN ? idsAt + 24 : idsAt + 16;
           for (let i = from; i < to; i += 2) {
-            const x = crc ^ (HEX_CHARS[ids[i]!]! | (HEX_CHARS[ids[i + 1]!]! << 16));
-            crc =
-              t4[768 + (x & 0xff)]! ^
-              t4[512 + ((x >>> 8) & 0xff)]! ^
-              t4[256 + ((x >>> 16) & 0xff)]! ^
-              t4[x >>> 24]!;
+            crc = crc32Word(crc, HEX_CHARS[ids[i]!]! | (HEX_CHARS[ids[i + 1]!]! << 16));
           }
         } else {
-          for (let i = 0; i < text.length; i++) crc = table[(crc ^ text.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
+          for (let i = 0; i < text.length; i++) crc = crc32Byte(crc, text.charCodeAt(i));
         }
       }
     }
@@ -427,7 +394,8 @@ export class GzipSpanTemplate {
 
   /**
    * The span's codes from anywhere in a byte. The last run's codes are the ones that end on a
-   * byte boundary, when there are such, so that the spans after it take the byte-aligned way ({@link emit}).
+   * byte boundary, when there are such, so that the spans after it take the byte-aligned way
+   * ({@link emit}).
    */
   private codesUnaligned(
     g: GzipStreamWriter,

@@ -156,25 +156,11 @@ export class ServerSpanRecords {
       let last = first + 1;
       while (last < limit && this.encodesLikeTemplate(last)) last++;
       const end = fillTemplate(template, buf, at, last - first);
-      const random = this.randomView;
       const times = this.times;
       const size = template.pattern.length;
       let moved = false;
       for (let i = first, copyAt = at; i < last; i++, copyAt += size) {
-        const parent = this.parents[i];
-        moved =
-          stampCopy(
-            template,
-            buf,
-            view,
-            copyAt,
-            parent?.traceId ?? this.traceIds[i],
-            random,
-            this.idsBase + i * ID_BYTES,
-            parent?.spanId,
-            times[2 * i]!,
-            times[2 * i + 1]!,
-          ) || moved;
+        moved = this.stamp(i, template, buf, view, copyAt) || moved;
       }
       if (moved) {
         const i = last - 1;
@@ -185,15 +171,43 @@ export class ServerSpanRecords {
     }
     const span = this.span(first);
     if (at + spanJsonBound(span) + reserve > buf.length) return -1;
+    const end = this.writeFull(first, span, buf, at);
+    this.encodedTo = first + 1;
+    return end;
+  }
+
+  /**
+   * Writes record `i` over the copy of `template` at `at` of `buf` (its DataView `view`): its
+   * ids, parent span id and times (stampCopy); true when a time is in another second.
+   */
+  private stamp(i: number, template: SpanTemplate, buf: Buffer, view: DataView, at: number): boolean {
+    const parent = this.parents[i];
+    return stampCopy(
+      template,
+      buf,
+      view,
+      at,
+      parent?.traceId ?? this.traceIds[i],
+      this.randomView,
+      this.idsBase + i * ID_BYTES,
+      parent?.spanId,
+      this.times[2 * i]!,
+      this.times[2 * i + 1]!,
+    );
+  }
+
+  /**
+   * Writes record `i`, made the whole `span`, at `at` of `buf` (room checked by the caller); it
+   * becomes the template when it can be one. Returns where it ends.
+   */
+  private writeFull(i: number, span: HttpServerSpan, buf: Buffer, at: number): number {
     const end = writeSpanJson(span, buf, at);
     const made = templateOf(span, buf, at, end);
     if (made !== undefined) {
-      const parent = this.parents[first];
       this.template = made;
-      this.templateFacts = this.facts[first];
-      this.templateTraceState = parent?.traceState;
+      this.templateFacts = this.facts[i];
+      this.templateTraceState = this.parents[i]?.traceState;
     }
-    this.encodedTo = first + 1;
     return end;
   }
 
@@ -218,19 +232,7 @@ export class ServerSpanRecords {
         let at = 0;
         if (comma) scratch[at++] = COMMA;
         scratch.set(template.bytes, at);
-        const parent = this.parents[i];
-        const moved = stampCopy(
-          template,
-          scratch,
-          this.scratchView,
-          at,
-          parent?.traceId ?? this.traceIds[i],
-          this.randomView,
-          this.idsBase + i * ID_BYTES,
-          parent?.spanId,
-          this.times[2 * i]!,
-          this.times[2 * i + 1]!,
-        );
+        const moved = this.stamp(i, template, scratch, this.scratchView, at);
         if (moved) adoptSeconds(template, scratch, at, this.times[2 * i]!, this.times[2 * i + 1]!);
         g.stored(scratch, 0, at + template.bytes.length);
         this.templateInMember = template;
@@ -261,16 +263,10 @@ export class ServerSpanRecords {
     const scratch = this.scratchFor(spanJsonBound(span) + 1);
     let at = 0;
     if (comma) scratch[at++] = COMMA;
-    const end = writeSpanJson(span, scratch, at);
-    const made = templateOf(span, scratch, at, end);
+    const end = this.writeFull(first, span, scratch, at);
     g.stored(scratch, 0, end);
-    if (made !== undefined) {
-      const parent = this.parents[first];
-      this.template = made;
-      this.templateFacts = this.facts[first];
-      this.templateTraceState = parent?.traceState;
-    }
-    this.templateInMember = made;
+    // The span just written is the template when it could be one (writeFull).
+    this.templateInMember = this.template?.exemplar === span ? this.template : undefined;
     return first + 1;
   }
 
