@@ -34,10 +34,20 @@ const PHASE = Number(process.env.PHASE ?? 200);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 50);
 const FEATURES = (process.env.FEATURES ?? 'metrics,tracing').split(',');
 
+interface Report {
+  a: number;
+  b: number;
+  cpuA: number;
+  cpuB: number;
+  userA: number;
+  userB: number;
+}
+
 interface PhaseTotals {
   requests: number;
   ms: number;
   cpuMicros: number;
+  userMicros: number;
 }
 
 async function serve(port: number, sinkUrl: string): Promise<void> {
@@ -66,8 +76,8 @@ async function serve(port: number, sinkUrl: string): Promise<void> {
   };
   await instrumented.listen({ port, host: '127.0.0.1', keepAliveTimeout: 120_000, headersTimeout: 120_000 });
   const totals: Record<'A' | 'B', PhaseTotals> = {
-    A: { requests: 0, ms: 0, cpuMicros: 0 },
-    B: { requests: 0, ms: 0, cpuMicros: 0 },
+    A: { requests: 0, ms: 0, cpuMicros: 0, userMicros: 0 },
+    B: { requests: 0, ms: 0, cpuMicros: 0, userMicros: 0 },
   };
   let lastCpu = process.cpuUsage();
   let lastTime = performance.now();
@@ -81,6 +91,7 @@ async function serve(port: number, sinkUrl: string): Promise<void> {
       t.requests += count - lastCount;
       t.ms += time - lastTime;
       t.cpuMicros += cpu.user - lastCpu.user + cpu.system - lastCpu.system;
+      t.userMicros += cpu.user - lastCpu.user;
     }
     lastCpu = cpu;
     lastTime = time;
@@ -95,6 +106,8 @@ async function serve(port: number, sinkUrl: string): Promise<void> {
       b: rate(totals.B),
       cpuA: cpu(totals.A),
       cpuB: cpu(totals.B),
+      userA: totals.A.userMicros / totals.A.requests,
+      userB: totals.B.userMicros / totals.B.requests,
     });
   });
   process.send!('ready');
@@ -149,8 +162,8 @@ async function drive(): Promise<void> {
   await new Promise<void>((resolve, reject) =>
     execFile('taskset', wrkArgs, (err) => (err ? reject(err) : resolve())),
   );
-  const result = await new Promise<{ a: number; b: number; cpuA: number; cpuB: number }>((resolve) => {
-    server.once('message', (m) => resolve(m as { a: number; b: number; cpuA: number; cpuB: number }));
+  const result = await new Promise<Report>((resolve) => {
+    server.once('message', (m) => resolve(m as Report));
     server.send('report');
   });
   server.kill('SIGKILL');
@@ -159,10 +172,10 @@ async function drive(): Promise<void> {
     `phases of ${PHASE} ms for ${DURATION} s, wrk -c${CONNECTIONS}; B = plain + ${FEATURES.join(' + ')}`,
   );
   console.log(
-    `A (plain)        ${result.a.toFixed(0).padStart(8)} req/s  ${result.cpuA.toFixed(2)} us CPU/request`,
+    `A (plain)        ${result.a.toFixed(0).padStart(8)} req/s  ${result.cpuA.toFixed(2)} us CPU/request (user ${result.userA.toFixed(2)})`,
   );
   console.log(
-    `B (instrumented) ${result.b.toFixed(0).padStart(8)} req/s  ${result.cpuB.toFixed(2)} us CPU/request`,
+    `B (instrumented) ${result.b.toFixed(0).padStart(8)} req/s  ${result.cpuB.toFixed(2)} us CPU/request (user ${result.userB.toFixed(2)})`,
   );
   console.log(
     `B / A: ${(result.b / result.a).toFixed(3)} (overhead ${((1 - result.b / result.a) * 100).toFixed(1)}%)`,

@@ -4,8 +4,9 @@
  * OpenTelemetry Protocol spec "OTLP/HTTP"), or with the binary protobuf encoding
  * (`protocol: 'http/protobuf'`, `content-type: application/x-protobuf`; the batch is encoded
  * by otlp-protobuf-request.ts, and everything else is the same). Spans wait in a bounded queue
- * and leave in batches (when a batch is full, or every `scheduleDelay`); a full queue drops
- * new spans. A JSON batch is encoded as it is written, in chunks (otlp-json-batch-body.ts), and
+ * and leave in batches (when a batch is full, or every `scheduleDelay`); the bound counts the
+ * spans of exports not yet settled too, so a full queue (a slow or silent collector) drops new
+ * spans instead of holding more and more batches. A JSON batch is encoded as it is written, in chunks (otlp-json-batch-body.ts), and
  * kept until the collector answers; with `compression: 'gzip'` it is written gzip-compressed
  * (otlp-json-gzip-body.ts). A failed export is retried with exponential backoff and
  * jitter when the failure is retryable (network errors, 429, 502, 503, 504, honouring
@@ -33,7 +34,10 @@ export interface OtlpExporterOptions {
   headers?: Record<string, string>;
   /** Resource attributes. Default: `{ 'service.name': 'avx-http' }` plus `telemetry.sdk.*`. */
   resource?: ResourceAttributes;
-  /** Most spans waiting; more are dropped. Default 2048. */
+  /**
+   * Most spans held, waiting to leave or in exports not yet settled (retries included); more
+   * are dropped and counted (`droppedQueueFull`). Default 2048.
+   */
   maxQueueSize?: number;
   /** Most spans per export request. Default 512. */
   maxBatchSize?: number;
@@ -114,6 +118,12 @@ export class OtlpHttpExporter implements SpanSink {
   private readonly idle: OtlpSpanBatch[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
+  /**
+   * Spans in batches whose export has not settled. They count against `maxQueueSize` with the
+   * batch being filled: a collector that stops answering would otherwise have batch after
+   * batch wait for the connection, without bound.
+   */
+  private exporting = 0;
   /** The connection to the collector, opened by the first export. */
   private connection: OtlpHttpConnection | undefined;
   private shutDown = false;
@@ -153,9 +163,12 @@ export class OtlpHttpExporter implements SpanSink {
         : undefined;
   }
 
-  /** Spans waiting to be sent. */
+  /**
+   * Spans held: waiting for their batch to leave, or in a batch whose export has not settled
+   * (sent, waiting for its turn on the connection, or between retries). At most `maxQueueSize`.
+   */
   get queued(): number {
-    return this.filling.count;
+    return this.filling.count + this.exporting;
   }
 
   /** Queues an ended span (SpanSink). */
@@ -189,7 +202,7 @@ export class OtlpHttpExporter implements SpanSink {
   }
 
   private queuedOne(): void {
-    if (this.queued >= this.maxBatchSize) this.sendBatch();
+    if (this.filling.count >= this.maxBatchSize) this.sendBatch();
     else if (this.timer === undefined) {
       this.timer = setTimeout(this.onTimer, this.scheduleDelay);
       this.timer.unref();
@@ -198,7 +211,7 @@ export class OtlpHttpExporter implements SpanSink {
 
   /** Sends everything queued and resolves once every export in flight has settled. */
   async flush(): Promise<void> {
-    if (this.queued > 0) this.sendBatch();
+    if (this.filling.count > 0) this.sendBatch();
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
@@ -214,7 +227,7 @@ export class OtlpHttpExporter implements SpanSink {
 
   private readonly onTimer = (): void => {
     this.timer = undefined;
-    if (this.queued > 0) this.sendBatch();
+    if (this.filling.count > 0) this.sendBatch();
   };
 
   /**
@@ -228,6 +241,7 @@ export class OtlpHttpExporter implements SpanSink {
     const batch = this.filling;
     this.filling = this.idle.pop() ?? new OtlpSpanBatch();
     const count = batch.count;
+    this.exporting += count;
     const protobuf = this.protobuf;
     if (protobuf === undefined) {
       // Ids drawn once, for this encoding and any retry's (the protobuf encoder draws its own).
@@ -237,6 +251,7 @@ export class OtlpHttpExporter implements SpanSink {
         : new OtlpJsonBatchBody(this.prefix, batch);
       const job = this.exportWithRetry(body, count).then(() => {
         this.inFlight.delete(job);
+        this.exporting -= count;
         batch.clear();
         this.idle.push(batch);
       });
@@ -253,6 +268,7 @@ export class OtlpHttpExporter implements SpanSink {
     const sent = this.gzip ? gzipSync(encoded, { level: 1 }) : encoded;
     const job = this.exportWithRetry(sent, count).then((accepted) => {
       this.inFlight.delete(job);
+      this.exporting -= count;
       // Only a body the collector answered has left the socket (or it was compressed into
       // another): safe to write over.
       if (accepted || sent !== encoded) this.spare = body.buf;

@@ -195,6 +195,47 @@ function endedSpan(name: string, exporter: OtlpHttpExporter): Span {
   return span;
 }
 
+test('a silent collector does not make the exporter hold batch after batch: the queue bound counts unsettled exports', async () => {
+  // Regression: only the batch being filled counted against maxQueueSize, so with a collector
+  // that accepted connections and never answered, full batches queued up for the connection
+  // without bound.
+  const { createServer } = await import('node:net');
+  const sockets: import('node:net').Socket[] = [];
+  let received = 0;
+  const silent = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('data', (chunk) => {
+      received += chunk.length;
+    });
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const { port } = silent.address() as import('node:net').AddressInfo;
+  const exporter = new OtlpHttpExporter({
+    url: `http://127.0.0.1:${port}/v1/traces`,
+    maxQueueSize: 10,
+    maxBatchSize: 4,
+    scheduleDelay: 60_000,
+    timeout: 60_000,
+    maxRetries: 0,
+  });
+  try {
+    for (let i = 0; i < 100; i++) endedSpan(`s${i}`, exporter).end();
+    // At the limit: ten held (two batches of four sent, two spans filling), ninety dropped.
+    assert.equal(exporter.queued, 10);
+    assert.equal(exporter.droppedQueueFull, 90);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.ok(received > 0, 'the first batch was sent');
+    assert.equal(exporter.exportedSpans, 0);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  }
+  // The connection lost, the held exports fail; with no retries their spans count as dropped.
+  await exporter.shutdown();
+  assert.equal(exporter.droppedExportFailed, 10);
+  assert.equal(exporter.queued, 0);
+});
+
 test('the exporter retries retryable failures with backoff, then drops and counts', async () => {
   const receiver = await OtlpReceiver.start();
   try {
