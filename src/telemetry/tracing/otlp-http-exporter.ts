@@ -36,10 +36,15 @@ export interface OtlpExporterOptions {
   resource?: ResourceAttributes;
   /**
    * Most spans held, waiting to leave or in exports not yet settled (retries included); more
-   * are dropped and counted (`droppedQueueFull`). Default 2048.
+   * are dropped and counted (`droppedQueueFull`). Default 8192 (four full batches).
    */
   maxQueueSize?: number;
-  /** Most spans per export request. Default 512. */
+  /**
+   * Most spans per export request. Default 2048: each POST has a fixed cost besides its bytes
+   * (on the 2-vCPU benchmark VM about 150 µs of the server's CPU, most of it the first write
+   * waking the collector), about 0.3 µs per span at 512 and 0.07 µs at 2048 (the OpenTelemetry
+   * SDKs' 512 is tuned for a batch processor that makes each span an object first).
+   */
   maxBatchSize?: number;
   /** Longest wait before a partial batch is sent, in ms. Default 1000. */
   scheduleDelay?: number;
@@ -147,8 +152,8 @@ export class OtlpHttpExporter implements SpanSink {
       'telemetry.sdk.version': VERSION,
       ...options.resource,
     };
-    this.maxQueueSize = options.maxQueueSize ?? 2048;
-    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 512);
+    this.maxQueueSize = options.maxQueueSize ?? 8192;
+    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 2048);
     this.scheduleDelay = options.scheduleDelay ?? 1000;
     this.timeout = options.timeout ?? 10_000;
     this.maxRetries = options.maxRetries ?? 5;
