@@ -259,6 +259,7 @@ export {
   PROMETHEUS_TEXT_CONTENT_TYPE,
 } from './telemetry/metrics/text-exposition.js';
 export { HttpServerSpan, type HttpServerSpanFacts } from './telemetry/tracing/http-server-span.js';
+export type { OtelEnvironmentRecord } from './telemetry/tracing/otel-environment.js';
 export {
   OtlpExportError,
   type OtlpExporterOptions,

@@ -18,6 +18,7 @@ import { Buffer } from 'node:buffer';
 import { gzipSync } from 'node:zlib';
 import type { ChunkedBody } from '../../h1/chunked-body-writer.js';
 import { VERSION } from '../../version.js';
+import { exporterEnvironment, type OtelEnvironmentRecord } from './otel-environment.js';
 import { OtlpJsonBatchBody } from './otlp-json-batch-body.js';
 import { exportRequestPrefix, type ResourceAttributes } from './otlp-json-encoding.js';
 import { OtlpJsonGzipBatchBody } from './otlp-json-gzip-body.js';
@@ -71,6 +72,13 @@ export interface OtlpExporterOptions {
    * plain JSON. Protobuf bodies go through node:zlib (level 1), which costs more CPU.
    */
   compression?: OtlpCompression;
+  /**
+   * Where the OpenTelemetry SDK environment variables are read from, as defaults under these
+   * options (`OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT`, `_HEADERS`, `_TIMEOUT`, `_COMPRESSION`,
+   * `_PROTOCOL`, `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_BSP_*`; see
+   * otel-environment.ts), or `false` to read none. Default `process.env`.
+   */
+  env?: OtelEnvironmentRecord | false;
 }
 
 import type { OtlpExportError } from './otlp-export-error.js';
@@ -143,25 +151,27 @@ export class OtlpHttpExporter implements SpanSink {
   private spare: Buffer | undefined;
 
   constructor(options: OtlpExporterOptions = {}) {
-    this.url = new URL(options.url ?? 'http://127.0.0.1:4318/v1/traces');
-    this.headers = options.headers ?? {};
+    const env = options.env === false ? {} : exporterEnvironment(options.env ?? process.env);
+    this.url = new URL(options.url ?? env.url ?? 'http://127.0.0.1:4318/v1/traces');
+    this.headers = { ...env.headers, ...options.headers };
     this.resource = {
       'service.name': 'avx-http',
       'telemetry.sdk.name': 'avx-http',
       'telemetry.sdk.language': 'nodejs',
       'telemetry.sdk.version': VERSION,
+      ...env.resource,
       ...options.resource,
     };
-    this.maxQueueSize = options.maxQueueSize ?? 8192;
-    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? 2048);
-    this.scheduleDelay = options.scheduleDelay ?? 1000;
-    this.timeout = options.timeout ?? 10_000;
+    this.maxQueueSize = options.maxQueueSize ?? env.maxQueueSize ?? 8192;
+    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? env.maxBatchSize ?? 2048);
+    this.scheduleDelay = options.scheduleDelay ?? env.scheduleDelay ?? 1000;
+    this.timeout = options.timeout ?? env.timeout ?? 10_000;
     this.maxRetries = options.maxRetries ?? 5;
     this.initialBackoff = options.initialBackoff ?? 500;
     this.maxBackoff = options.maxBackoff ?? 5000;
     this.prefix = Buffer.from(exportRequestPrefix(this.resource, { name: 'avx-http', version: VERSION }));
-    this.protocol = otlpProtocol(options.protocol);
-    this.gzip = otlpCompression(options.compression) === 'gzip';
+    this.protocol = otlpProtocol(options.protocol ?? env.protocol);
+    this.gzip = otlpCompression(options.compression ?? env.compression) === 'gzip';
     this.protobuf =
       this.protocol === 'http/protobuf'
         ? new OtlpProtobufRequestEncoder(this.resource, { name: 'avx-http', version: VERSION })

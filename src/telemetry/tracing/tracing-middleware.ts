@@ -28,6 +28,7 @@ import { methodLabel } from '../http-label-values.js';
 import type { MetricsRegistry } from '../metrics/metrics-registry.js';
 import { requestStartTime } from '../request-clock.js';
 import type { HttpServerSpan } from './http-server-span.js';
+import { type OtelEnvironmentRecord, samplerEnvironment } from './otel-environment.js';
 import { type OtlpExporterOptions, OtlpHttpExporter } from './otlp-http-exporter.js';
 import { parentBasedSampler, ratioSampler, type Sampler } from './sampler.js';
 import { ServerSpanFactsReader } from './server-span-facts.js';
@@ -52,10 +53,20 @@ export interface TracingOptions {
    * exporter to `http://127.0.0.1:4318/v1/traces`.
    */
   exporter?: OtlpExporterOptions | SpanSink;
-  /** Fraction of new traces sampled, 0..1 (parent-based: callers' decisions are kept). Default 1. */
+  /**
+   * Fraction of new traces sampled, 0..1 (parent-based: callers' decisions are kept). Default:
+   * what `OTEL_TRACES_SAMPLER` asks for (see `env`), else 1.
+   */
   sampleRatio?: number;
   /** A sampler replacing `sampleRatio`. Default: `parentBasedSampler(ratioSampler(sampleRatio))`. */
   sampler?: Sampler;
+  /**
+   * Where the OpenTelemetry SDK environment variables are read from (`OTEL_TRACES_SAMPLER`,
+   * `OTEL_TRACES_SAMPLER_ARG`, `OTEL_SDK_DISABLED`, and the exporter's, see
+   * {@link OtlpExporterOptions.env}), as defaults under these options; `false` reads none.
+   * Default `process.env`.
+   */
+  env?: OtelEnvironmentRecord | false;
   /**
    * When the server span is carried through the handler's async context: `'auto'` once
    * something reads it (a `Client` with `tracing`, or `activeSpan()`), `'always'` from the
@@ -88,9 +99,15 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   const exporter =
     given !== undefined && typeof (given as SpanSink).onEnd === 'function'
       ? undefined
-      : new OtlpHttpExporter(given as OtlpExporterOptions | undefined);
+      : new OtlpHttpExporter({ env: options.env, ...(given as OtlpExporterOptions | undefined) });
   const sink: SpanSink = exporter ?? (given as SpanSink);
-  const sampler = options.sampler ?? parentBasedSampler(ratioSampler(options.sampleRatio ?? 1));
+  // Options in code first, then the environment's sampler, then everything sampled.
+  const fromEnv =
+    options.sampler !== undefined || options.sampleRatio !== undefined || options.env === false
+      ? undefined
+      : samplerEnvironment(options.env ?? process.env);
+  const sampler =
+    options.sampler ?? fromEnv?.sampler ?? parentBasedSampler(ratioSampler(options.sampleRatio ?? 1));
   const tracer = new Tracer(sink, sampler);
   const extract = options.extract ?? true;
   setDefaultTracer(tracer);
@@ -122,7 +139,7 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   const factsAtStart = new ServerSpanFactsReader();
   const headerFields = new SpanHeaderFields();
   // The default sampler records every new trace: no trace id is needed to decide.
-  const everyRoot = options.sampler === undefined && (options.sampleRatio ?? 1) >= 1;
+  const everyRoot = options.sampler === undefined && (fromEnv?.everyRoot ?? (options.sampleRatio ?? 1) >= 1);
 
   let closed = false;
 

@@ -40,6 +40,8 @@ export interface ReceivedExport {
   wire: Buffer;
   /** The request's header fields. */
   headers: IncomingMessage['headers'];
+  /** The request-target (path and query). */
+  path: string | undefined;
 }
 
 /** An OTLP/HTTP receiver on 127.0.0.1. */
@@ -121,6 +123,7 @@ export class OtlpReceiver {
         raw: body,
         wire,
         headers: req.headers,
+        path: req.url,
       });
       // An ExportTraceServiceResponse with no partial_success: all accepted, zero bytes.
       res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
@@ -131,6 +134,7 @@ export class OtlpReceiver {
         raw: body,
         wire,
         headers: req.headers,
+        path: req.url,
       });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     }
