@@ -22,9 +22,21 @@ import { H1Parser } from '../../h1/h1-parser.js';
 import { H1ResponseBody, type H1ResponseHead } from '../../h1/h1-types.js';
 import { OtlpExportError, retryableStatus } from './otlp-export-error.js';
 
+/** A 2xx answer to an export POST: its body (up to {@link MAX_ANSWER_BYTES}) and media type. */
+export interface OtlpAnswer {
+  readonly body: Buffer;
+  readonly contentType: string | undefined;
+}
+
+/**
+ * The most bytes of an answer's body kept: an `ExportTraceServiceResponse` is a count and a
+ * message; anything past this is read and dropped.
+ */
+const MAX_ANSWER_BYTES = 65536;
+
 interface PendingPost {
   readonly body: Buffer | ChunkedBody;
-  readonly resolve: () => void;
+  readonly resolve: (answer: OtlpAnswer) => void;
   readonly reject: (err: OtlpExportError) => void;
 }
 
@@ -46,6 +58,10 @@ export class OtlpHttpConnection {
   private status = 0;
   private retryAfter: number | undefined;
   private closeAfter = false;
+  /** The answer being read: its media type, body pieces and their size. */
+  private answerType: string | undefined;
+  private answerPieces: Buffer[] = [];
+  private answerBytes = 0;
   private timer: NodeJS.Timeout | undefined;
 
   /**
@@ -76,7 +92,7 @@ export class OtlpHttpConnection {
    * Sends `body`, a whole buffer or one produced as it is sent (in chunks); resolves on a 2xx
    * answer, rejects with {@link OtlpExportError} otherwise.
    */
-  post(body: Buffer | ChunkedBody): Promise<void> {
+  post(body: Buffer | ChunkedBody): Promise<OtlpAnswer> {
     return new Promise((resolve, reject) => {
       this.queue.push({ body, resolve, reject });
       if (this.current === undefined) this.next();
@@ -146,16 +162,26 @@ export class OtlpHttpConnection {
         if (head.status < 200) return undefined;
         this.status = head.status;
         this.closeAfter = !head.keepAlive;
+        this.answerType = undefined;
+        this.answerPieces = [];
+        this.answerBytes = 0;
         const h = head.headers;
         for (let i = 0; i < h.length; i += 2) {
-          if (h[i]!.toLowerCase() === 'retry-after') {
+          const name = h[i]!.toLowerCase();
+          if (name === 'retry-after') {
             const seconds = Number(h[i + 1]);
             if (Number.isFinite(seconds) && seconds >= 0) this.retryAfter = seconds * 1000;
-          }
+          } else if (name === 'content-type') this.answerType = h[i + 1];
         }
         return H1ResponseBody.Normal;
       },
-      onBody: () => {},
+      onBody: (piece: Buffer) => {
+        if (this.status === 0 || this.answerBytes >= MAX_ANSWER_BYTES) return;
+        // A copy: the parser's piece may be a view of a buffer it reuses.
+        const kept = Buffer.from(piece.subarray(0, MAX_ANSWER_BYTES - this.answerBytes));
+        this.answerPieces.push(kept);
+        this.answerBytes += kept.length;
+      },
       onTrailers: () => {},
       onMessageComplete: () => {
         if (this.status !== 0) this.complete();
@@ -191,8 +217,14 @@ export class OtlpHttpConnection {
     this.settle();
     if (this.closeAfter) this.drop();
     const status = this.status;
-    if (status >= 200 && status < 300) post.resolve();
-    else {
+    if (status >= 200 && status < 300) {
+      const pieces = this.answerPieces;
+      this.answerPieces = [];
+      post.resolve({
+        body: pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces),
+        contentType: this.answerType,
+      });
+    } else {
       post.reject(
         new OtlpExportError(
           status,

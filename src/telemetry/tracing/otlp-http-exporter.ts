@@ -82,7 +82,8 @@ export interface OtlpExporterOptions {
 }
 
 import type { OtlpExportError } from './otlp-export-error.js';
-import { OtlpHttpConnection } from './otlp-http-connection.js';
+import { type OtlpAnswer, OtlpHttpConnection } from './otlp-http-connection.js';
+import { partialSuccessOf } from './otlp-partial-success.js';
 import { OtlpProtobufRequestEncoder } from './otlp-protobuf-request.js';
 import {
   type OtlpCompression,
@@ -99,6 +100,13 @@ export class OtlpHttpExporter implements SpanSink {
   readonly url: URL;
   /** Spans the collector accepted. */
   exportedSpans = 0;
+  /**
+   * Spans the collector answered 2xx for but reported rejected (OTLP "Partial Success":
+   * `partial_success.rejected_spans`); such a request is not retried.
+   */
+  rejectedSpans = 0;
+  /** The `error_message` of the last partial success the collector reported, if any. */
+  lastRejection: string | undefined = undefined;
   /** Spans dropped because the queue was full. */
   droppedQueueFull = 0;
   /** Spans dropped because their export failed after retries. */
@@ -296,8 +304,14 @@ export class OtlpHttpExporter implements SpanSink {
     let delay = this.initialBackoff;
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.post(body);
-        this.exportedSpans += count;
+        const answer = await this.post(body);
+        const partial = partialSuccessOf(answer.body, answer.contentType);
+        const rejected = partial === undefined ? 0 : Math.min(partial.rejectedSpans, count);
+        if (partial !== undefined) {
+          this.rejectedSpans += rejected;
+          this.lastRejection = partial.errorMessage;
+        }
+        this.exportedSpans += count - rejected;
         return true;
       } catch (err) {
         this.failedRequests++;
@@ -314,7 +328,7 @@ export class OtlpHttpExporter implements SpanSink {
   }
 
   /** One POST of an export request body. */
-  private post(body: Buffer | ChunkedBody): Promise<void> {
+  private post(body: Buffer | ChunkedBody): Promise<OtlpAnswer> {
     this.connection ??= new OtlpHttpConnection(
       this.url,
       this.gzip ? { ...this.headers, 'content-encoding': 'gzip' } : this.headers,

@@ -77,7 +77,8 @@ export interface TracingOptions {
   extract?: boolean;
   /**
    * A registry to expose exporter counters in (`avx_tracing_spans_exported_total`,
-   * `avx_tracing_spans_dropped_total{reason}`). Default: none.
+   * `avx_tracing_spans_dropped_total{reason}`: `queue_full`, `export_failed`, `rejected`).
+   * Default: none.
    */
   registry?: MetricsRegistry;
 }
@@ -123,11 +124,12 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
     });
     options.registry.counter({
       name: 'avx_tracing_spans_dropped_total',
-      help: 'Spans dropped, by reason: queue_full or export_failed',
+      help: 'Spans dropped, by reason: queue_full, export_failed, or rejected by the collector',
       labelNames: ['reason'],
       collect: (c) => {
         c.child('queue_full').value = exporter.droppedQueueFull;
         c.child('export_failed').value = exporter.droppedExportFailed;
+        c.child('rejected').value = exporter.rejectedSpans;
       },
     });
   }

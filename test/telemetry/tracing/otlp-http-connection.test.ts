@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import { test } from 'node:test';
 import { type ChunkedBody, ChunkedBodyWriter } from '../../../src/h1/chunked-body-writer.js';
 import { OtlpExportError } from '../../../src/telemetry/tracing/otlp-export-error.js';
-import { OtlpHttpConnection } from '../../../src/telemetry/tracing/otlp-http-connection.js';
+import { type OtlpAnswer, OtlpHttpConnection } from '../../../src/telemetry/tracing/otlp-http-connection.js';
 
 type Action = 'ok-chunked' | '503' | 'drop' | 'ok-close' | 'ok' | 'silent';
 
@@ -94,9 +94,9 @@ async function collector(actions: Action[]) {
 test('the OTLP connection keeps one socket alive, reads chunked and sized answers, and reconnects after losses', async () => {
   const c = await collector(['ok-chunked', '503', 'drop', 'ok-close', 'ok', 'silent']);
   const conn = new OtlpHttpConnection(c.url, { authorization: 'Bearer t' }, 300);
-  const outcome = (p: Promise<void>) =>
+  const outcome = (p: Promise<OtlpAnswer>) =>
     p.then(
-      () => 'ok',
+      (answer) => `ok ${answer.contentType ?? '-'} ${answer.body.toString()}`,
       (e: OtlpExportError) => {
         assert.ok(e instanceof OtlpExportError);
         return `${e.status} ${e.retryable} ${e.retryAfter ?? '-'}`;
@@ -105,10 +105,11 @@ test('the OTLP connection keeps one socket alive, reads chunked and sized answer
   try {
     // Queued together: sent one after another on the same connection.
     const first = [outcome(conn.post(Buffer.from('{"a":1}'))), outcome(conn.post(Buffer.from('{"b":"é"}')))];
-    assert.deepEqual(await Promise.all(first), ['ok', '503 true 2000']);
+    // Each answer's body and media type come back with it (a partial success is read there).
+    assert.deepEqual(await Promise.all(first), ['ok - {}', '503 true 2000']);
     assert.equal(await outcome(conn.post(Buffer.from('{"c":3}'))), '0 true -');
-    assert.equal(await outcome(conn.post(Buffer.from('{"d":4}'))), 'ok');
-    assert.equal(await outcome(conn.post(Buffer.from('{"e":5}'))), 'ok');
+    assert.equal(await outcome(conn.post(Buffer.from('{"d":4}'))), 'ok - ');
+    assert.equal(await outcome(conn.post(Buffer.from('{"e":5}'))), 'ok application/json {}');
     // No answer: the timeout fails the POST, retryable.
     assert.equal(await outcome(conn.post(Buffer.from('{"f":6}'))), '0 true -');
     assert.deepEqual(

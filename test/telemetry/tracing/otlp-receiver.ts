@@ -49,6 +49,11 @@ export class OtlpReceiver {
   readonly received: ReceivedExport[] = [];
   /** Status codes to answer the next requests with, in order (then 200). */
   readonly failures: number[] = [];
+  /**
+   * Partial successes to answer the next accepted requests with, in order (then none), in the
+   * request's encoding: JSON, or protobuf made by the official definitions.
+   */
+  readonly rejections: { rejectedSpans: number; errorMessage: string }[] = [];
   /** The bodies of the requests answered with one of {@link failures}, and their heads. */
   readonly refused: { raw: Buffer; headers: IncomingMessage['headers'] }[] = [];
   private waiters: (() => void)[] = [];
@@ -125,8 +130,22 @@ export class OtlpReceiver {
         headers: req.headers,
         path: req.url,
       });
-      // An ExportTraceServiceResponse with no partial_success: all accepted, zero bytes.
-      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+      // An ExportTraceServiceResponse with no partial_success (all accepted) is zero bytes.
+      const rejection = this.rejections.shift();
+      const answer =
+        rejection === undefined
+          ? Buffer.alloc(0)
+          : Buffer.from(
+              exportTraceServiceResponseType()
+                .encode({
+                  partialSuccess: {
+                    rejectedSpans: rejection.rejectedSpans,
+                    errorMessage: rejection.errorMessage,
+                  },
+                })
+                .finish(),
+            );
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(answer);
     } else {
       this.received.push({
         contentType,
@@ -136,7 +155,17 @@ export class OtlpReceiver {
         headers: req.headers,
         path: req.url,
       });
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      const rejection = this.rejections.shift();
+      res.writeHead(200, { 'content-type': 'application/json' }).end(
+        rejection === undefined
+          ? '{}'
+          : JSON.stringify({
+              partialSuccess: {
+                rejectedSpans: String(rejection.rejectedSpans),
+                errorMessage: rejection.errorMessage,
+              },
+            }),
+      );
     }
     const waiters = this.waiters;
     this.waiters = [];
@@ -151,18 +180,41 @@ const protosDir = join(
   'protos',
 );
 
-let requestType: protobuf.Type | undefined;
+let traceService: protobuf.Root | undefined;
 
-/** The `ExportTraceServiceRequest` message type of the official definitions. */
-export function exportTraceServiceRequestType(): protobuf.Type {
-  if (requestType === undefined) {
+function traceServiceRoot(): protobuf.Root {
+  if (traceService === undefined) {
     const root = new protobuf.Root();
     root.resolvePath = (_origin, target) => join(protosDir, target);
     root.loadSync('opentelemetry/proto/collector/trace/v1/trace_service.proto');
     root.resolveAll();
-    requestType = root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
+    traceService = root;
   }
-  return requestType;
+  return traceService;
+}
+
+/** The `ExportTraceServiceRequest` message type of the official definitions. */
+export function exportTraceServiceRequestType(): protobuf.Type {
+  return traceServiceRoot().lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest');
+}
+
+let responseType: protobuf.Type | undefined;
+
+/**
+ * `ExportTraceServiceResponse` with its `partial_success` (opentelemetry-proto 0.19 on): the
+ * definitions bundled with the devDependency predate it, so the message is declared here as
+ * the current trace_service.proto has it, and protobufjs encodes it.
+ */
+export function exportTraceServiceResponseType(): protobuf.Type {
+  responseType ??= protobuf
+    .parse(
+      `syntax = "proto3";
+       package opentelemetry.proto.collector.trace.v1;
+       message ExportTraceServiceResponse { ExportTracePartialSuccess partial_success = 1; }
+       message ExportTracePartialSuccess { int64 rejected_spans = 1; string error_message = 2; }`,
+    )
+    .root.lookupType('opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse');
+  return responseType;
 }
 
 const HEX_ID_FIELDS: Record<string, number> = { traceId: 32, spanId: 16, parentSpanId: 16 };
