@@ -6,6 +6,7 @@ import { Span, SpanKind } from '../../../src/telemetry/tracing/span.js';
 import { tracing } from '../../../src/telemetry/tracing/tracing-middleware.js';
 import { exportTraceServiceResponseType, OtlpReceiver } from './otlp-receiver.js';
 
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
 
 test('a JSON answer: partialSuccess or partial_success, the count as a string or a number', () => {
@@ -82,17 +83,9 @@ for (const protocol of ['http/json', 'http/protobuf'] as const) {
     const exporter = t.exporter!;
     try {
       receiver.rejections.push({ rejectedSpans: 2, errorMessage: 'spans too old' });
-      for (let i = 0; i < 5; i++) {
-        new Span(
-          `s${i}`,
-          SpanKind.Internal,
-          '4bf92f3577b34da6a3ce929d0e0e4736',
-          '1111111111111111',
-          undefined,
-          true,
-          exporter,
-        ).end();
-      }
+      const end = (name: string) =>
+        new Span(name, SpanKind.Internal, TRACE, '1111111111111111', undefined, true, exporter).end();
+      for (let i = 0; i < 5; i++) end(`s${i}`);
       await exporter.flush();
       assert.equal(receiver.received.length, 1, 'a partial success is not retried');
       assert.equal(exporter.exportedSpans, 3);
@@ -102,15 +95,7 @@ for (const protocol of ['http/json', 'http/protobuf'] as const) {
       assert.match(text, /avx_tracing_spans_dropped_total\{reason="rejected"\} 2\n/);
       assert.match(text, /avx_tracing_spans_exported_total 3\n/);
       // The next answer reports nothing rejected.
-      new Span(
-        's5',
-        SpanKind.Internal,
-        '4bf92f3577b34da6a3ce929d0e0e4736',
-        '1111111111111111',
-        undefined,
-        true,
-        exporter,
-      ).end();
+      end('s5');
       await exporter.flush();
       assert.equal(exporter.exportedSpans, 4);
       assert.equal(exporter.rejectedSpans, 2);
