@@ -1104,7 +1104,10 @@ export class H2Connection implements H2FrameSink {
 
   /** The bytes to send, in order (empty when there are none). */
   takeOutgoing(): Buffer[] {
-    return this.writer.take();
+    const out = this.writer.take();
+    // With no stream open the connection may stay idle for long: it keeps no scratch buffer.
+    if (this.streams.size === 0) this.writer.release();
+    return out;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -16,13 +16,16 @@ const SCRATCH = 16384;
  * was most of the memory of an idle HTTP/2 connection).
  */
 const FIRST_SCRATCH = 1024;
+/** The scratch buffer of a writer that holds none. */
+const NO_SCRATCH = Buffer.alloc(0);
 /** DATA payloads at least this large are queued by reference instead of copied. */
 const COPY_LIMIT = 1024;
 
 /** An outgoing frame queue. */
 export class H2FrameWriter {
   private chunks: Buffer[] = [];
-  private scratch: Buffer = Buffer.allocUnsafe(FIRST_SCRATCH);
+  /** Made on the first write, and let go by {@link release} (then {@link NO_SCRATCH}). */
+  private scratch: Buffer = NO_SCRATCH;
   /** The size of the next scratch buffer: doubles each time one fills up, up to SCRATCH. */
   private scratchSize = FIRST_SCRATCH;
   private start = 0;
@@ -218,11 +221,24 @@ export class H2FrameWriter {
     this.pos += length;
   }
 
+  /**
+   * Lets go of the scratch buffer once everything written was taken; the next write takes a
+   * new one (of the size reached so far). The connection calls it when no stream is open: an
+   * idle connection then holds no buffer, not even the part of one its last frames left free.
+   */
+  release(): void {
+    if (this.pos !== this.start || this.chunks.length > 0) return;
+    this.scratch = NO_SCRATCH;
+    this.start = 0;
+    this.pos = 0;
+  }
+
   /** Makes room for `length` more bytes in the scratch buffer. */
   private reserve(length: number): void {
     if (this.pos + length <= this.scratch.length) return;
     this.seal();
-    this.scratchSize = Math.min(SCRATCH, this.scratchSize * 2);
+    // The first buffer after none (at the start, or after release) keeps the size reached.
+    if (this.scratch !== NO_SCRATCH) this.scratchSize = Math.min(SCRATCH, this.scratchSize * 2);
     this.scratch = Buffer.allocUnsafe(Math.max(this.scratchSize, length));
     this.start = 0;
     this.pos = 0;

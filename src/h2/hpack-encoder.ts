@@ -54,6 +54,9 @@ const NEVER_INDEXED: ReadonlySet<string> = new Set(['authorization', 'proxy-auth
 /** Cookie values shorter than this are never indexed (RFC 7541 §7.1.3). */
 const SHORT_COOKIE = 20;
 
+/** The buffer header blocks are encoded into (see {@link HpackEncoder.encode}); grows as needed. */
+let blockOut: Buffer = Buffer.allocUnsafe(1024);
+
 /** An HPACK encoding context (one per connection and direction). */
 export class HpackEncoder {
   /** The dynamic table (exposed for tests and diagnostics). */
@@ -68,7 +71,6 @@ export class HpackEncoder {
   /** Smallest size set since the last block, and the final one (§4.2), or -1. */
   private minPendingSize = -1;
   private pendingSize = -1;
-  private out: Buffer = Buffer.allocUnsafe(1024);
   /** Encoded octets of recent not-indexed literals under static names, by `name\0value`. */
   private readonly literals = new Map<string, Buffer>();
   private pos = 0;
@@ -92,8 +94,9 @@ export class HpackEncoder {
 
   /**
    * Encodes the fields `[name0, value0, ...]` (names lowercase, as HTTP/2 requires) and
-   * returns the block. The returned Buffer is a view of an internal buffer, valid until the
-   * next call.
+   * returns the block. The returned Buffer is a view of a buffer every encoder of the thread
+   * writes its blocks into, valid until the next call of any of them: the caller copies it into
+   * frames at once. (One buffer per encoder was a kilobyte of every idle HTTP/2 connection.)
    */
   encode(fields: readonly string[]): Buffer {
     this.pos = 0;
@@ -105,7 +108,7 @@ export class HpackEncoder {
       this.pruneMaps();
     }
     for (let i = 0; i + 1 < fields.length; i += 2) this.encodeField(fields[i]!, fields[i + 1]!);
-    return this.out.subarray(0, this.pos);
+    return blockOut.subarray(0, this.pos);
   }
 
   /** Encodes one field into the current block. */
@@ -115,14 +118,14 @@ export class HpackEncoder {
     const key = `${name}\0${value}`;
     const staticFull = HPACK_STATIC_FIELD_INDEX.get(key);
     if (staticFull !== undefined) {
-      this.pos = encodeHpackInteger(staticFull, 7, 0x80, this.out, this.pos);
+      this.pos = encodeHpackInteger(staticFull, 7, 0x80, blockOut, this.pos);
       return;
     }
     const dynFull = this.fieldIndex.get(key);
     if (dynFull !== undefined) {
       const index = table.insertCount - dynFull + 1;
       if (index <= table.length) {
-        this.pos = encodeHpackInteger(HPACK_STATIC_COUNT + index, 7, 0x80, this.out, this.pos);
+        this.pos = encodeHpackInteger(HPACK_STATIC_COUNT + index, 7, 0x80, blockOut, this.pos);
         return;
       }
       this.fieldIndex.delete(key);
@@ -147,7 +150,7 @@ export class HpackEncoder {
     if (memo) {
       const octets = this.literals.get(key);
       if (octets !== undefined) {
-        this.out.set(octets, this.pos);
+        blockOut.set(octets, this.pos);
         this.pos += octets.length;
         return;
       }
@@ -155,16 +158,16 @@ export class HpackEncoder {
     const start = this.pos;
     if (index) {
       // RFC 7541 §6.2.1: literal with incremental indexing.
-      this.pos = encodeHpackInteger(nameIdx, 6, 0x40, this.out, this.pos);
+      this.pos = encodeHpackInteger(nameIdx, 6, 0x40, blockOut, this.pos);
     } else {
       // RFC 7541 §6.2.3 never indexed (0001) or §6.2.2 without indexing (0000).
-      this.pos = encodeHpackInteger(nameIdx, 4, never ? 0x10 : 0x00, this.out, this.pos);
+      this.pos = encodeHpackInteger(nameIdx, 4, never ? 0x10 : 0x00, blockOut, this.pos);
     }
     if (nameIdx === 0) this.writeString(name);
     this.writeString(value);
     if (memo) {
       if (this.literals.size >= MAX_LITERALS) this.literals.clear();
-      this.literals.set(key, Buffer.from(this.out.subarray(start, this.pos)));
+      this.literals.set(key, Buffer.from(blockOut.subarray(start, this.pos)));
     }
     if (index) {
       table.add(name, value);
@@ -178,7 +181,7 @@ export class HpackEncoder {
     this.ensure(8);
     this.table.setMaxSize(size);
     // RFC 7541 §6.3: 001 prefix, 5-bit integer.
-    this.pos = encodeHpackInteger(size, 5, 0x20, this.out, this.pos);
+    this.pos = encodeHpackInteger(size, 5, 0x20, blockOut, this.pos);
   }
 
   /** RFC 7541 §5.2: Huffman when shorter, else raw octets. */
@@ -186,11 +189,11 @@ export class HpackEncoder {
     const raw = value.length;
     const huff = this.huffman ? HuffmanCodec.encodedLength(value) : raw;
     if (huff < raw) {
-      this.pos = encodeHpackInteger(huff, 7, 0x80, this.out, this.pos);
-      this.pos = HuffmanCodec.encodeInto(value, this.out, this.pos);
+      this.pos = encodeHpackInteger(huff, 7, 0x80, blockOut, this.pos);
+      this.pos = HuffmanCodec.encodeInto(value, blockOut, this.pos);
     } else {
-      this.pos = encodeHpackInteger(raw, 7, 0x00, this.out, this.pos);
-      this.pos += this.out.write(value, this.pos, raw, 'latin1');
+      this.pos = encodeHpackInteger(raw, 7, 0x00, blockOut, this.pos);
+      this.pos += blockOut.write(value, this.pos, raw, 'latin1');
     }
   }
 
@@ -203,9 +206,9 @@ export class HpackEncoder {
   }
 
   private ensure(extra: number): void {
-    if (this.pos + extra <= this.out.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.out.length * 2, this.pos + extra));
-    this.out.copy(next, 0, 0, this.pos);
-    this.out = next;
+    if (this.pos + extra <= blockOut.length) return;
+    const next = Buffer.allocUnsafe(Math.max(blockOut.length * 2, this.pos + extra));
+    blockOut.copy(next, 0, 0, this.pos);
+    blockOut = next;
   }
 }

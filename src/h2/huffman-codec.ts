@@ -133,10 +133,15 @@ const DECODE_SYMBOL: Uint8Array = new Uint8Array(256 * 16);
   }
 })();
 
+/**
+ * The decoder's output buffer, one for every codec of the thread: a string is decoded into it
+ * and copied out before {@link HuffmanCodec.decode} returns, so no codec needs one of its own
+ * (one per connection was a part of an idle HTTP/2 connection's memory).
+ */
+let decodeScratch: Buffer = Buffer.allocUnsafe(256);
+
 /** Huffman encoding and decoding of HPACK string literals. */
 export class HuffmanCodec {
-  private scratch: Buffer = Buffer.allocUnsafe(256);
-
   /** Length in bytes of the Huffman encoding of `value` (its chars taken as latin1 octets). */
   static encodedLength(value: string): number {
     let bits = 0;
@@ -180,9 +185,9 @@ export class HuffmanCodec {
   decode(input: Uint8Array, offset: number, length: number): string {
     // Each byte yields at most 8 / 5 symbols: two per byte is a safe bound.
     const need = length * 2;
-    if (this.scratch.length < need)
-      this.scratch = Buffer.allocUnsafe(Math.max(need, this.scratch.length * 2));
-    const out = this.scratch;
+    if (decodeScratch.length < need)
+      decodeScratch = Buffer.allocUnsafe(Math.max(need, decodeScratch.length * 2));
+    const out = decodeScratch;
     let n = 0;
     let state = 0;
     let accept = true;
