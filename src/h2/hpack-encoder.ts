@@ -71,8 +71,12 @@ export class HpackEncoder {
   /** Smallest size set since the last block, and the final one (§4.2), or -1. */
   private minPendingSize = -1;
   private pendingSize = -1;
-  /** Encoded octets of recent not-indexed literals under static names, by `name\0value`. */
-  private readonly literals = new Map<string, Buffer>();
+  /**
+   * Encoded octets of recent not-indexed literals under static names, by `name\0value`, as
+   * latin1 strings: as Buffers they were slices of Node's allocation pool, and the few an idle
+   * HTTP/2 connection kept held whole 8 KiB pool slabs (about 1 KiB per connection).
+   */
+  private readonly literals = new Map<string, string>();
   private pos = 0;
 
   constructor(options: HpackEncoderOptions = {}) {
@@ -150,8 +154,7 @@ export class HpackEncoder {
     if (memo) {
       const octets = this.literals.get(key);
       if (octets !== undefined) {
-        blockOut.set(octets, this.pos);
-        this.pos += octets.length;
+        this.pos += blockOut.write(octets, this.pos, 'latin1');
         return;
       }
     }
@@ -167,7 +170,7 @@ export class HpackEncoder {
     this.writeString(value);
     if (memo) {
       if (this.literals.size >= MAX_LITERALS) this.literals.clear();
-      this.literals.set(key, Buffer.from(blockOut.subarray(start, this.pos)));
+      this.literals.set(key, blockOut.toString('latin1', start, this.pos));
     }
     if (index) {
       table.add(name, value);

@@ -75,8 +75,9 @@ test('header blocks of several encoders, each read before the next is encoded, d
 
 test('an idle HTTP/2 connection holds no scratch buffers of its own (array buffers per connection)', async () => {
   // Regression: each idle connection kept its frame writer's scratch buffer, its HPACK encoder's
-  // block buffer and its Huffman decoder's buffer (pool slices pinning 8 KiB slabs: 3.2 KiB of
-  // array buffers per connection), and a 100-slot closed-stream ring (800 bytes).
+  // block buffer, its Huffman decoder's buffer and its encoder's cached literals (pool slices
+  // pinning 8 KiB slabs), and a 100-slot closed-stream ring (800 bytes): 3.2 KiB of array
+  // buffers per connection. Now about a dozen bytes.
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   const app = new App();
@@ -113,7 +114,7 @@ test('an idle HTTP/2 connection holds no scratch buffers of its own (array buffe
     await open(N);
     const after = await settle();
     const perConnection = (after - before) / N;
-    assert.ok(perConnection < 1800, `${perConnection.toFixed(0)} bytes of array buffers per idle connection`);
+    assert.ok(perConnection < 512, `${perConnection.toFixed(0)} bytes of array buffers per idle connection`);
   } finally {
     for (const s of sessions) s.destroy();
     await server.close();
