@@ -6,8 +6,8 @@
  * by otlp-protobuf-request.ts, and everything else is the same). Spans wait in a bounded queue
  * and leave in batches (when a batch is full, or every `scheduleDelay`); the bound counts the
  * spans of exports not yet settled too, so a full queue (a slow or silent collector) drops new
- * spans instead of holding more and more batches. A JSON batch is encoded as it is written, in chunks (otlp-json-batch-body.ts), and
- * kept until the collector answers; with `compression: 'gzip'` it is written gzip-compressed
+ * spans instead of holding more and more batches. A JSON batch is encoded as it is written, in
+ * chunks (otlp-json-batch-body.ts), and kept until the collector answers; with `compression: 'gzip'` it is written gzip-compressed
  * (otlp-json-gzip-body.ts). A failed export is retried with exponential backoff and
  * jitter when the failure is retryable (network errors, 429, 502, 503, 504, honouring
  * `Retry-After`; OTLP/HTTP "Failures"), up to `maxRetries`, after which its spans count as
@@ -33,7 +33,10 @@ export interface OtlpExporterOptions {
   url?: string | URL;
   /** Extra header fields (authentication). Default: none. */
   headers?: Record<string, string>;
-  /** Resource attributes. Default: `{ 'service.name': 'avx-http' }` plus `telemetry.sdk.*`. */
+  /**
+   * Resource attributes, merged over those of `OTEL_SERVICE_NAME` / `OTEL_RESOURCE_ATTRIBUTES`
+   * (see `env`). Default: `{ 'service.name': 'avx-http' }` plus `telemetry.sdk.*`.
+   */
   resource?: ResourceAttributes;
   /**
    * Most spans held, waiting to leave or in exports not yet settled (retries included); more
@@ -41,7 +44,8 @@ export interface OtlpExporterOptions {
    */
   maxQueueSize?: number;
   /**
-   * Most spans per export request. Default 2048: each POST has a fixed cost besides its bytes
+   * Most spans per export request, at most `maxQueueSize` (a larger one is lowered to it, or a
+   * batch could never fill). Default 2048: each POST has a fixed cost besides its bytes
    * (on the 2-vCPU benchmark VM about 150 µs of the server's CPU, most of it the first write
    * waking the collector), about 0.3 µs per span at 512 and 0.07 µs at 2048 (the OpenTelemetry
    * SDKs' 512 is tuned for a batch processor that makes each span an object first).
@@ -171,7 +175,11 @@ export class OtlpHttpExporter implements SpanSink {
       ...options.resource,
     };
     this.maxQueueSize = options.maxQueueSize ?? env.maxQueueSize ?? 8192;
-    this.maxBatchSize = Math.max(1, options.maxBatchSize ?? env.maxBatchSize ?? 2048);
+    // A batch larger than the queue would never fill, and leave only by the timer.
+    this.maxBatchSize = Math.max(
+      1,
+      Math.min(options.maxBatchSize ?? env.maxBatchSize ?? 2048, this.maxQueueSize),
+    );
     this.scheduleDelay = options.scheduleDelay ?? env.scheduleDelay ?? 1000;
     this.timeout = options.timeout ?? env.timeout ?? 10_000;
     this.maxRetries = options.maxRetries ?? 5;

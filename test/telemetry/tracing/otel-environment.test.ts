@@ -4,6 +4,7 @@ import { Client } from '../../../src/client/client.js';
 import { App } from '../../../src/server/app.js';
 import { exporterEnvironment, samplerEnvironment } from '../../../src/telemetry/tracing/otel-environment.js';
 import { OtlpHttpExporter } from '../../../src/telemetry/tracing/otlp-http-exporter.js';
+import { Span, SpanKind } from '../../../src/telemetry/tracing/span.js';
 import { tracing } from '../../../src/telemetry/tracing/tracing-middleware.js';
 import { OtlpReceiver } from './otlp-receiver.js';
 
@@ -228,6 +229,29 @@ test('tracing() takes its sampler from OTEL_TRACES_SAMPLER unless given one; env
     await run({ env: false });
     assert.equal(receiver.spans().length, 6);
   } finally {
+    await receiver.close();
+  }
+});
+
+test('a queue smaller than the batch size lowers the batch to it: OTEL_BSP_MAX_QUEUE_SIZE alone still sends full batches', async () => {
+  // Regression guard: with the default batch of 2048 and a queue of 100, batches could never
+  // fill; spans would leave only when the schedule timer fired, and most would be dropped.
+  const receiver = await OtlpReceiver.start();
+  const exporter = new OtlpHttpExporter({
+    url: receiver.url,
+    scheduleDelay: 60_000,
+    env: { OTEL_BSP_MAX_QUEUE_SIZE: '100' },
+  });
+  try {
+    const end = (name: string) =>
+      new Span(name, SpanKind.Internal, TRACE, '1111111111111111', undefined, true, exporter).end();
+    for (let i = 0; i < 100; i++) end(`s${i}`);
+    // The hundredth span filled a batch, which left at once, with no timer.
+    await receiver.waitForSpans(100, 5000);
+    assert.equal(receiver.received.length, 1);
+    assert.equal(exporter.droppedQueueFull, 0);
+  } finally {
+    await exporter.shutdown();
     await receiver.close();
   }
 });
