@@ -40,7 +40,6 @@ export class HpackDecoder {
   private maxHeaderListSize: number;
   /** A lower maximum we announced: the next block must start with a size update (§4.2). */
   private pendingSizeUpdate = false;
-  private readonly huffman = new HuffmanCodec();
   private readonly cursor: HpackCursor = { offset: 0 };
 
   constructor(options: HpackDecoderOptions = {}) {
@@ -153,7 +152,7 @@ export class HpackDecoder {
     const start = cursor.offset;
     if (length > end - start) throw new HpackError('string runs past the end of the block (RFC 7541 §5.2)');
     cursor.offset = start + length;
-    if (huffman) return this.huffman.decode(block, start, length);
+    if (huffman) return HuffmanCodec.decode(block, start, length);
     return latin1(block, start, length);
   }
 }

@@ -134,9 +134,9 @@ const DECODE_SYMBOL: Uint8Array = new Uint8Array(256 * 16);
 })();
 
 /**
- * The decoder's output buffer, one for every codec of the thread: a string is decoded into it
- * and copied out before {@link HuffmanCodec.decode} returns, so no codec needs one of its own
- * (one per connection was a part of an idle HTTP/2 connection's memory).
+ * The decoder's output buffer, one for the thread: a string is decoded into it and copied out
+ * before {@link HuffmanCodec.decode} returns (one buffer per HPACK decoder was a part of an
+ * idle HTTP/2 connection's memory).
  */
 let decodeScratch: Buffer = Buffer.allocUnsafe(256);
 
@@ -182,7 +182,7 @@ export class HuffmanCodec {
    * Decodes `length` bytes of `input` at `offset` as a latin1 string. Throws
    * {@link HpackError} on EOS, on padding longer than 7 bits or not all ones (RFC 7541 §5.2).
    */
-  decode(input: Uint8Array, offset: number, length: number): string {
+  static decode(input: Uint8Array, offset: number, length: number): string {
     // Each byte yields at most 8 / 5 symbols: two per byte is a safe bound.
     const need = length * 2;
     if (decodeScratch.length < need)

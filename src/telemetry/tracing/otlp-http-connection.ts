@@ -177,7 +177,7 @@ export class OtlpHttpConnection {
       },
       onBody: (piece: Buffer) => {
         if (this.status === 0 || this.answerBytes >= MAX_ANSWER_BYTES) return;
-        // A copy: the parser's piece may be a view of a buffer it reuses.
+        // A copy: the piece is a view of the socket's chunk, which it would keep alive.
         const kept = Buffer.from(piece.subarray(0, MAX_ANSWER_BYTES - this.answerBytes));
         this.answerPieces.push(kept);
         this.answerBytes += kept.length;

@@ -45,10 +45,9 @@ export interface OtlpExporterOptions {
   maxQueueSize?: number;
   /**
    * Most spans per export request, at most `maxQueueSize` (a larger one is lowered to it, or a
-   * batch could never fill). Default 2048: each POST has a fixed cost besides its bytes
-   * (on the 2-vCPU benchmark VM about 150 µs of the server's CPU, most of it the first write
-   * waking the collector), about 0.3 µs per span at 512 and 0.07 µs at 2048 (the OpenTelemetry
-   * SDKs' 512 is tuned for a batch processor that makes each span an object first).
+   * batch could never fill). Default 2048, four times the OpenTelemetry SDKs' 512: each POST
+   * has a fixed cost besides its bytes, and bench/telemetry-export.ts measured the server's CPU
+   * in the exporter per span at 0.66x of 512's with 2048.
    */
   maxBatchSize?: number;
   /** Longest wait before a partial batch is sent, in ms. Default 1000. */

@@ -54,79 +54,63 @@ function fromJson(body: Buffer): OtlpPartialSuccess | undefined {
 
 /** The `partial_success` of a protobuf response; undefined when absent or malformed. */
 function fromProtobuf(buf: Buffer): OtlpPartialSuccess | undefined {
-  const outer = fieldOf(buf, 0, buf.length, 1);
-  if (!outer) return undefined;
-  const [start, end] = outer;
+  let inner: [number, number] | undefined;
+  const outerOk = eachField(buf, 0, buf.length, (field, _value, start, end) => {
+    if (field === 1 && start >= 0) inner = [start, end];
+  });
+  if (!outerOk || inner === undefined) return undefined;
   let rejected = 0;
   let message = '';
-  let at = start;
-  while (at < end) {
-    const tag = varint(buf, at, end);
-    if (tag === undefined) return undefined;
-    at = tag.next;
-    const field = Math.floor(tag.value / 8);
-    const wire = tag.value % 8;
-    if (field === 1 && wire === 0) {
-      const v = varint(buf, at, end);
-      if (v === undefined) return undefined;
-      rejected = v.value;
-      at = v.next;
-    } else if (field === 2 && wire === 2) {
-      const len = varint(buf, at, end);
-      if (len === undefined || len.next + len.value > end) return undefined;
-      message = buf.toString('utf8', len.next, len.next + len.value);
-      at = len.next + len.value;
-    } else {
-      const next = skip(buf, at, end, wire);
-      if (next === undefined) return undefined;
-      at = next;
-    }
-  }
+  const innerOk = eachField(buf, inner[0], inner[1], (field, value, start, end) => {
+    if (field === 1 && start < 0) rejected = value;
+    else if (field === 2 && start >= 0) message = buf.toString('utf8', start, end);
+  });
+  if (!innerOk) return undefined;
   return { rejectedSpans: Number.isSafeInteger(rejected) ? rejected : 0, errorMessage: message };
 }
 
 /**
- * The bounds of length-delimited field `wanted` of the message in `buf[from, to)`: null when
- * the message is well formed without it, undefined when it is malformed.
+ * Calls `visit` for each field of the message in `buf[from, to)` with its number and, for a
+ * varint, its value (start and end -1), or for a length-delimited value its bounds; other wire
+ * types are skipped. Returns false when the message is malformed.
  */
-function fieldOf(buf: Buffer, from: number, to: number, wanted: number): [number, number] | null | undefined {
+function eachField(
+  buf: Buffer,
+  from: number,
+  to: number,
+  visit: (field: number, value: number, start: number, end: number) => void,
+): boolean {
   let at = from;
-  let found: [number, number] | null = null;
   while (at < to) {
     const tag = varint(buf, at, to);
-    if (tag === undefined) return undefined;
+    if (tag === undefined) return false;
     at = tag.next;
+    const field = Math.floor(tag.value / 8);
     const wire = tag.value % 8;
-    if (Math.floor(tag.value / 8) === wanted && wire === 2) {
-      const len = varint(buf, at, to);
-      if (len === undefined || len.next + len.value > to) return undefined;
-      found = [len.next, len.next + len.value];
-      at = len.next + len.value;
+    if (wire === 0 || wire === 2) {
+      const v = varint(buf, at, to);
+      if (v === undefined) return false;
+      if (wire === 0) {
+        visit(field, v.value, -1, -1);
+        at = v.next;
+      } else {
+        if (v.next + v.value > to) return false;
+        visit(field, v.value, v.next, v.next + v.value);
+        at = v.next + v.value;
+      }
     } else {
-      const next = skip(buf, at, to, wire);
-      if (next === undefined) return undefined;
+      const next = skip(at, to, wire);
+      if (next === undefined) return false;
       at = next;
     }
   }
-  return found;
+  return true;
 }
 
-/** Skips a field's value of wire type `wire` at `at`; undefined when it runs past `to`. */
-function skip(buf: Buffer, at: number, to: number, wire: number): number | undefined {
-  switch (wire) {
-    case 0:
-      return varint(buf, at, to)?.next;
-    case 1:
-      return at + 8 <= to ? at + 8 : undefined;
-    case 2: {
-      const len = varint(buf, at, to);
-      return len === undefined || len.next + len.value > to ? undefined : len.next + len.value;
-    }
-    case 5:
-      return at + 4 <= to ? at + 4 : undefined;
-    default:
-      return undefined;
-  }
+/** Skips a fixed-width value (wire type 1 or 5) at `at`; undefined when it runs past `to`. */
+function skip(at: number, to: number, wire: number): number | undefined {
+  const size = wire === 1 ? 8 : wire === 5 ? 4 : -1;
+  return size > 0 && at + size <= to ? at + size : undefined;
 }
 
 /** A base-128 varint at `at` (up to 10 bytes; values past 2^53 lose precision). */
