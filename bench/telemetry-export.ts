@@ -9,25 +9,44 @@
  * costs the server a fixed amount besides its bytes (its first write wakes the collector's
  * process), so larger batches cost less per span.
  *
- *   node dist/bench/telemetry-export.js   (env: BATCHES=512,1024,2048 ROUNDS=3 DURATION=8)
+ * A variant may name an encoding after its size: `2048:protobuf` (`http/protobuf`) or
+ * `2048:gzip` (JSON, gzip). The time is what the send takes in the event loop (encoding and
+ * the socket writes made at once); kernel work that follows later (the collector's reads and
+ * acknowledgements) is not in it, so encodings that send more bytes read cheaper here than they
+ * are: compare them by throughput with bench/telemetry.js (`KINDS=avx,avx+telemetry,...`).
+ *
+ *   node dist/bench/telemetry-export.js   (env: BATCHES=512,1024,2048 ROUNDS=3 DURATION=8;
+ *                                          encodings: BATCHES=2048,2048:protobuf,2048:gzip)
  *
  * Server on core 0; wrk and the sink on core 1.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BATCHES = (process.env.BATCHES ?? '512,1024,2048').split(',').map(Number);
+/** Variants: a batch size, optionally with `:protobuf` (http/protobuf) or `:gzip` (JSON, gzip). */
+const BATCHES = (process.env.BATCHES ?? '512,1024,2048').split(',');
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const DURATION = Number(process.env.DURATION ?? 8);
 
-async function serve(port: number, sinkUrl: string, batch: number): Promise<void> {
+async function serve(port: number, sinkUrl: string, variant: string): Promise<void> {
+  const [size, encoding] = variant.split(':');
+  const batch = Number(size);
+  const protocol = encoding === 'protobuf' ? 'http/protobuf' : 'http/json';
+  const compression = encoding === 'gzip' ? 'gzip' : 'none';
   const { App } = await import('../src/server/app.js');
   const { metrics } = await import('../src/telemetry/metrics/metrics-middleware.js');
   const { tracing } = await import('../src/telemetry/tracing/tracing-middleware.js');
   const app = new App();
   app.use(metrics());
   const t = tracing({
-    exporter: { url: sinkUrl, maxBatchSize: batch, maxQueueSize: 4 * batch, env: false },
+    exporter: {
+      url: sinkUrl,
+      maxBatchSize: batch,
+      maxQueueSize: 4 * batch,
+      protocol,
+      compression,
+      env: false,
+    },
     sampleRatio: 1,
     env: false,
   });
@@ -64,14 +83,14 @@ async function drive(): Promise<void> {
   const base = 24000 + (process.pid % 1000) * 10;
   const sink = run(self.replace(/telemetry-export\.js$/, 'telemetry.js'), ['sink', String(base)], 1, false);
   await new Promise<void>((resolve) => sink.stdout!.once('data', () => resolve()));
-  const results = new Map<number, number[]>(BATCHES.map((b) => [b, []]));
+  const results = new Map<string, number[]>(BATCHES.map((b) => [b, []]));
   let port = base + 1;
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const batch of BATCHES) {
         const server = run(
           self,
-          ['serve', String(port), `http://127.0.0.1:${base}/v1/traces`, String(batch)],
+          ['serve', String(port), `http://127.0.0.1:${base}/v1/traces`, batch],
           0,
           true,
         );
@@ -103,15 +122,13 @@ async function drive(): Promise<void> {
   for (const batch of BATCHES) {
     const m = median(results.get(batch)!);
     console.log(
-      `batch ${String(batch).padStart(5)}  ${m.toFixed(3)} us/span  ${(m / first).toFixed(2)}x of ${BATCHES[0]}`,
+      `batch ${batch.padStart(14)}  ${m.toFixed(3)} us/span  ${(m / first).toFixed(2)}x of ${BATCHES[0]}`,
     );
   }
 }
 
 const main =
-  process.argv[2] === 'serve'
-    ? serve(Number(process.argv[3]), process.argv[4]!, Number(process.argv[5]))
-    : drive();
+  process.argv[2] === 'serve' ? serve(Number(process.argv[3]), process.argv[4]!, process.argv[5]!) : drive();
 main.catch((err) => {
   console.error(err);
   process.exit(1);
