@@ -140,75 +140,78 @@ const DECODE_SYMBOL: Uint8Array = new Uint8Array(256 * 16);
  */
 let decodeScratch: Buffer = Buffer.allocUnsafe(256);
 
-/** Huffman encoding and decoding of HPACK string literals. */
-export class HuffmanCodec {
-  /** Length in bytes of the Huffman encoding of `value` (its chars taken as latin1 octets). */
-  static encodedLength(value: string): number {
-    let bits = 0;
-    for (let i = 0; i < value.length; i++) bits += HUFFMAN_LENGTHS[value.charCodeAt(i) & 0xff]!;
-    return (bits + 7) >>> 3;
-  }
-
-  /**
-   * Writes the Huffman encoding of `value` into `out` at `offset`; returns the end offset.
-   * `out` must have room for {@link HuffmanCodec.encodedLength} bytes.
-   */
-  static encodeInto(value: string, out: Uint8Array, offset: number): number {
-    // Accumulate up to 30 + 7 bits: keep `bits` below 8 after each flush.
-    let acc = 0;
-    let bits = 0;
-    for (let i = 0; i < value.length; i++) {
-      const sym = value.charCodeAt(i) & 0xff;
-      const len = HUFFMAN_LENGTHS[sym]!;
-      const code = HUFFMAN_CODES[sym]!;
-      // acc has < 8 bits; appending up to 30 may exceed 32 bits, so use multiplication.
-      acc = acc * 2 ** len + code;
-      bits += len;
-      while (bits >= 8) {
-        bits -= 8;
-        const byte = Math.floor(acc / 2 ** bits);
-        out[offset++] = byte & 0xff;
-        acc -= byte * 2 ** bits;
-      }
-    }
-    if (bits > 0) {
-      // RFC 7541 §5.2: pad with the most significant bits of EOS (all ones).
-      out[offset++] = ((acc << (8 - bits)) | (0xff >> bits)) & 0xff;
-    }
-    return offset;
-  }
-
-  /**
-   * Decodes `length` bytes of `input` at `offset` as a latin1 string. Throws
-   * {@link HpackError} on EOS, on padding longer than 7 bits or not all ones (RFC 7541 §5.2).
-   */
-  static decode(input: Uint8Array, offset: number, length: number): string {
-    // Each byte yields at most 8 / 5 symbols: two per byte is a safe bound.
-    const need = length * 2;
-    if (decodeScratch.length < need)
-      decodeScratch = Buffer.allocUnsafe(Math.max(need, decodeScratch.length * 2));
-    const out = decodeScratch;
-    let n = 0;
-    let state = 0;
-    let accept = true;
-    const end = offset + length;
-    for (let i = offset; i < end; i++) {
-      const byte = input[i]!;
-      let slot = state * 16 + (byte >> 4);
-      let flags = DECODE_FLAGS[slot]!;
-      if (flags & FLAG_FAIL) throw new HpackError('invalid Huffman code or EOS in a string (RFC 7541 §5.2)');
-      if (flags & FLAG_EMIT) out[n++] = DECODE_SYMBOL[slot]!;
-      state = DECODE_NEXT[slot]!;
-      slot = state * 16 + (byte & 0xf);
-      flags = DECODE_FLAGS[slot]!;
-      if (flags & FLAG_FAIL) throw new HpackError('invalid Huffman code or EOS in a string (RFC 7541 §5.2)');
-      if (flags & FLAG_EMIT) out[n++] = DECODE_SYMBOL[slot]!;
-      state = DECODE_NEXT[slot]!;
-      accept = (flags & FLAG_ACCEPT) !== 0;
-    }
-    if (!accept) {
-      throw new HpackError('Huffman padding is longer than 7 bits or not the EOS prefix (RFC 7541 §5.2)');
-    }
-    return out.toString('latin1', 0, n);
-  }
+/** Length in bytes of the Huffman encoding of `value` (its chars taken as latin1 octets). */
+function encodedLength(value: string): number {
+  let bits = 0;
+  for (let i = 0; i < value.length; i++) bits += HUFFMAN_LENGTHS[value.charCodeAt(i) & 0xff]!;
+  return (bits + 7) >>> 3;
 }
+
+/**
+ * Writes the Huffman encoding of `value` into `out` at `offset`; returns the end offset.
+ * `out` must have room for {@link HuffmanCodec.encodedLength} bytes.
+ */
+function encodeInto(value: string, out: Uint8Array, offset: number): number {
+  // Accumulate up to 30 + 7 bits: keep `bits` below 8 after each flush.
+  let acc = 0;
+  let bits = 0;
+  for (let i = 0; i < value.length; i++) {
+    const sym = value.charCodeAt(i) & 0xff;
+    const len = HUFFMAN_LENGTHS[sym]!;
+    const code = HUFFMAN_CODES[sym]!;
+    // acc has < 8 bits; appending up to 30 may exceed 32 bits, so use multiplication.
+    acc = acc * 2 ** len + code;
+    bits += len;
+    while (bits >= 8) {
+      bits -= 8;
+      const byte = Math.floor(acc / 2 ** bits);
+      out[offset++] = byte & 0xff;
+      acc -= byte * 2 ** bits;
+    }
+  }
+  if (bits > 0) {
+    // RFC 7541 §5.2: pad with the most significant bits of EOS (all ones).
+    out[offset++] = ((acc << (8 - bits)) | (0xff >> bits)) & 0xff;
+  }
+  return offset;
+}
+
+/**
+ * Decodes `length` bytes of `input` at `offset` as a latin1 string. Throws
+ * {@link HpackError} on EOS, on padding longer than 7 bits or not all ones (RFC 7541 §5.2).
+ */
+function decode(input: Uint8Array, offset: number, length: number): string {
+  // Each byte yields at most 8 / 5 symbols: two per byte is a safe bound.
+  const need = length * 2;
+  if (decodeScratch.length < need)
+    decodeScratch = Buffer.allocUnsafe(Math.max(need, decodeScratch.length * 2));
+  const out = decodeScratch;
+  let n = 0;
+  let state = 0;
+  let accept = true;
+  const end = offset + length;
+  for (let i = offset; i < end; i++) {
+    const byte = input[i]!;
+    let slot = state * 16 + (byte >> 4);
+    let flags = DECODE_FLAGS[slot]!;
+    if (flags & FLAG_FAIL) throw new HpackError('invalid Huffman code or EOS in a string (RFC 7541 §5.2)');
+    if (flags & FLAG_EMIT) out[n++] = DECODE_SYMBOL[slot]!;
+    state = DECODE_NEXT[slot]!;
+    slot = state * 16 + (byte & 0xf);
+    flags = DECODE_FLAGS[slot]!;
+    if (flags & FLAG_FAIL) throw new HpackError('invalid Huffman code or EOS in a string (RFC 7541 §5.2)');
+    if (flags & FLAG_EMIT) out[n++] = DECODE_SYMBOL[slot]!;
+    state = DECODE_NEXT[slot]!;
+    accept = (flags & FLAG_ACCEPT) !== 0;
+  }
+  if (!accept) {
+    throw new HpackError('Huffman padding is longer than 7 bits or not the EOS prefix (RFC 7541 §5.2)');
+  }
+  return out.toString('latin1', 0, n);
+}
+
+/**
+ * Huffman encoding and decoding of HPACK string literals (RFC 7541 §5.2). Functions only: the
+ * decoder's scratch is one per thread (above), so there is nothing for an instance to hold.
+ */
+export const HuffmanCodec = Object.freeze({ encodedLength, encodeInto, decode });
