@@ -7,9 +7,12 @@
  * register after a known segment S of length L, entered with register r, is
  * `shift_L(r) XOR after(0, S)`: the segment's own part (`crc32Register(0, S)`) can be computed
  * once, and `shift_L` (running L zero bytes) is a fixed linear map, kept as four 256-entry
- * tables ({@link Crc32Shift}). A message that repeats a template with a few bytes changed then
- * costs a table step per changed byte and four lookups per constant segment, instead of a step
- * for every byte (see gzip-template-writer in src/telemetry/tracing).
+ * tables ({@link Crc32Shift}). Likewise each byte's part of the final register depends only on
+ * the byte and on how many bytes follow it, so for a message of fixed length that repeats a
+ * template with a few bytes changed, the part of every possible byte at every changing position
+ * can be tabled ({@link crc32PositionTables}): the message then costs one shift and a lookup per
+ * changed byte, instead of a step for every byte (see otlp-json-gzip-span.ts in
+ * src/telemetry/tracing).
  */
 
 /** The byte-at-a-time table of the reflected polynomial. */
@@ -123,4 +126,48 @@ export function crc32Word(r: number, w: number): number {
   const t = CRC32_SLICE4;
   const x = r ^ w;
   return t[768 + (x & 0xff)]! ^ t[512 + ((x >>> 8) & 0xff)]! ^ t[256 + ((x >>> 16) & 0xff)]! ^ t[x >>> 24]!;
+}
+
+/**
+ * Per position of a message of `length` bytes, the part of the register (entered with 0) that
+ * each byte of `alphabet` standing there contributes, the message's other bytes being zeros:
+ * entry `k * alphabet.length + a` is for `positions[k]` and `alphabet[a]`. The register is
+ * linear in the message (see the file comment), so the register of a message that differs from
+ * a known one only at these positions is the known part's XOR one entry per position. Unlike a
+ * running register, where every step waits for the one before, the lookups are independent.
+ */
+export function crc32PositionTables(
+  length: number,
+  positions: readonly number[],
+  alphabet: ArrayLike<number>,
+): Int32Array {
+  const size = alphabet.length;
+  const out = new Int32Array(positions.length * size);
+  const table = CRC32_TABLE;
+  // A byte b at position p leaves T[b] in a register entered with 0, then length - 1 - p zero
+  // bytes move it: a linear map, known by its images of the 32 one-bit registers. Positions are
+  // taken nearest the end first, so the images are made once as the zero bytes grow.
+  const order = positions.map((_, k) => k).sort((a, b) => positions[b]! - positions[a]!);
+  const images = new Int32Array(32);
+  for (let bit = 0; bit < 32; bit++) images[bit] = 1 << bit;
+  let zeros = 0;
+  for (const k of order) {
+    const after = length - 1 - positions[k]!;
+    if (!(after >= 0 && after < length)) {
+      throw new RangeError(`position ${positions[k]} is outside a message of ${length} bytes`);
+    }
+    for (; zeros < after; zeros++) {
+      for (let bit = 0; bit < 32; bit++) {
+        const r = images[bit]!;
+        images[bit] = table[r & 0xff]! ^ (r >>> 8);
+      }
+    }
+    for (let a = 0; a < size; a++) {
+      let part = 0;
+      let v = table[alphabet[a]! & 0xff]!;
+      for (let bit = 0; v !== 0; bit++, v >>>= 1) if (v & 1) part ^= images[bit]!;
+      out[k * size + a] = part;
+    }
+  }
+  return out;
 }

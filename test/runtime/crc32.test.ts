@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import {
   CRC32_START,
   crc32,
+  crc32PositionTables,
   crc32Register,
   crc32Shift,
   crc32Value,
@@ -50,4 +51,35 @@ test('four bytes at a time (slicing-by-4) move the register as four single steps
   let r = CRC32_START;
   for (let at = 0; at < data.length; at += 4) r = crc32Word(r, data.readInt32LE(at));
   assert.equal(crc32Value(r), crc32(data));
+});
+
+test('position tables: a message that differs from a template at known positions has its register as the tables say', () => {
+  const length = 300;
+  const template = randomBytes(length);
+  const positions = [0, 5, 6, 150, 298, 299, 17];
+  const alphabet = [0x30, 0x39, 0x61, 0x66, 0x00, 0xff];
+  const tables = crc32PositionTables(length, positions, alphabet);
+  assert.equal(tables.length, positions.length * alphabet.length);
+  // The fixed part: the template with the changing positions zeroed.
+  const fixed = Buffer.from(template);
+  for (const p of positions) fixed[p] = 0;
+  const fixedPart = crc32Register(0, fixed, 0, length);
+  const shift = crc32Shift(length);
+  for (let trial = 0; trial < 50; trial++) {
+    const message = Buffer.from(template);
+    let expected = 0;
+    for (let k = 0; k < positions.length; k++) {
+      const a = (trial * 7 + k * 3) % alphabet.length;
+      message[positions[k]!] = alphabet[a]!;
+      expected ^= tables[k * alphabet.length + a]!;
+    }
+    const r = randomBytes(4).readInt32LE(0);
+    assert.equal(
+      shift.apply(r) ^ fixedPart ^ expected,
+      crc32Register(r, message, 0, length),
+      `trial ${trial}`,
+    );
+  }
+  assert.throws(() => crc32PositionTables(10, [10], alphabet), RangeError);
+  assert.throws(() => crc32PositionTables(10, [-1], alphabet), RangeError);
 });
