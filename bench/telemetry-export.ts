@@ -9,14 +9,14 @@
  * costs the server a fixed amount besides its bytes (its first write wakes the collector's
  * process), so larger batches cost less per span.
  *
- * A variant may name an encoding after its size: `2048:protobuf` (`http/protobuf`) or
- * `2048:gzip` (JSON, gzip). The time is what the send takes in the event loop (encoding and
+ * A variant may name an encoding after its size: `2048:json`, `2048:protobuf`, `2048:json+gzip`
+ * or `2048:protobuf+gzip` (a size alone is JSON). The time is what the send takes in the event loop (encoding and
  * the socket writes made at once); kernel work that follows later (the collector's reads and
  * acknowledgements) is not in it, so encodings that send more bytes read cheaper here than they
  * are: compare them by throughput with bench/telemetry.js (`KINDS=avx,avx+telemetry,...`).
  *
  *   node dist/bench/telemetry-export.js   (env: BATCHES=512,1024,2048 ROUNDS=3 DURATION=8;
- *                                          encodings: BATCHES=2048,2048:protobuf,2048:gzip)
+ *                                          encodings: BATCHES=2048:json,2048:protobuf,2048:json+gzip)
  *
  * Server on core 0; wrk and the sink on core 1.
  */
@@ -31,8 +31,8 @@ const DURATION = Number(process.env.DURATION ?? 8);
 async function serve(port: number, sinkUrl: string, variant: string): Promise<void> {
   const [size, encoding] = variant.split(':');
   const batch = Number(size);
-  const protocol = encoding === 'protobuf' ? 'http/protobuf' : 'http/json';
-  const compression = encoding === 'gzip' ? 'gzip' : 'none';
+  const protocol = encoding?.includes('protobuf') ? 'http/protobuf' : 'http/json';
+  const compression = encoding?.includes('gzip') ? 'gzip' : 'none';
   const { App } = await import('../src/server/app.js');
   const { metrics } = await import('../src/telemetry/metrics/metrics-middleware.js');
   const { tracing } = await import('../src/telemetry/tracing/tracing-middleware.js');

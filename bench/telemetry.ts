@@ -1,9 +1,11 @@
 /**
  * Telemetry overhead benchmark: hello-world requests/s of avx with and without `metrics()` +
- * `tracing()` (100% sampling, spans exported in OTLP/HTTP JSON to a local sink), against fastify
- * with and without prom-client (request counter + duration histogram + default metrics) and the
- * OpenTelemetry SDK (`@opentelemetry/instrumentation-http`, always-on sampler, batch span
- * processor, OTLP/HTTP exporter to the same sink). Each server runs in its own process pinned to
+ * `tracing()` (100% sampling, spans exported over OTLP/HTTP to a local sink, in the exporter's
+ * default encoding: protobuf), against fastify with and without prom-client (request counter +
+ * duration histogram + default metrics) and the OpenTelemetry SDK
+ * (`@opentelemetry/instrumentation-http`, always-on sampler, batch span processor, and the
+ * OTLP/HTTP protobuf exporter, `@opentelemetry/exporter-trace-otlp-proto`, the OpenTelemetry
+ * specification's default transport, to the same sink). Each server runs in its own process pinned to
  * core 0; wrk and the sink (a bare socket server standing for a collector elsewhere) are pinned
  * to core 1. Each round starts and warms every contender's server, then measures them in turn,
  * SLICES times (DURATION seconds each, the order rotating); the servers stop at the end of the
@@ -30,8 +32,10 @@ const ALL = [
   'avx+metrics',
   'avx+tracing',
   'avx+noop',
-  'avx+telemetry+protobuf',
+  'avx+telemetry+json',
   'avx+telemetry+gzip',
+  'avx+telemetry+json+gzip',
+  'fastify+telemetry+json',
 ] as const;
 type Contender = (typeof ALL)[number];
 /**
@@ -39,8 +43,10 @@ type Contender = (typeof ALL)[number];
  * (`avx+noop`: one middleware that only calls `next()`). `avx+telemetry+context` carries the
  * server span through async context from the start (`tracing({ context: 'always' })`), as it
  * is once the process has a tracing client; by default it is carried only from then on.
- * `avx+telemetry+protobuf` exports spans with `protocol: 'http/protobuf'` instead of JSON;
- * `avx+telemetry+gzip` exports JSON with `compression: 'gzip'`.
+ * `avx+telemetry+json` exports spans with `protocol: 'http/json'`, `avx+telemetry+gzip` with
+ * `compression: 'gzip'` (protobuf through node:zlib), `avx+telemetry+json+gzip` both (JSON
+ * compressed as it is encoded); `fastify+telemetry+json` uses the SDK's OTLP/HTTP JSON exporter
+ * (`@opentelemetry/exporter-trace-otlp-http`).
  */
 const CONTENDERS: Contender[] = (process.env.KINDS?.split(',') as Contender[] | undefined) ?? ALL.slice(0, 5);
 
@@ -49,11 +55,7 @@ async function serve(kind: Contender, port: number, sinkUrl: string): Promise<vo
     const { App } = await import('../src/server/app.js');
     const app = new App();
     if (kind === 'avx+noop') app.use((_req, next) => next());
-    const telemetry =
-      kind === 'avx+telemetry' ||
-      kind === 'avx+telemetry+context' ||
-      kind === 'avx+telemetry+protobuf' ||
-      kind === 'avx+telemetry+gzip';
+    const telemetry = kind.startsWith('avx+telemetry');
     if (telemetry || kind === 'avx+metrics') {
       const { metrics } = await import('../src/telemetry/metrics/metrics-middleware.js');
       app.use(metrics());
@@ -61,19 +63,30 @@ async function serve(kind: Contender, port: number, sinkUrl: string): Promise<vo
     if (telemetry || kind === 'avx+tracing') {
       const { tracing } = await import('../src/telemetry/tracing/tracing-middleware.js');
       const context = kind === 'avx+telemetry+context' ? 'always' : 'auto';
-      const protocol = kind === 'avx+telemetry+protobuf' ? 'http/protobuf' : 'http/json';
-      const compression = kind === 'avx+telemetry+gzip' ? 'gzip' : 'none';
-      app.use(tracing({ exporter: { url: sinkUrl, protocol, compression }, sampleRatio: 1, context }));
+      // The exporter's defaults but where the kind says otherwise; no OTEL_* variable counts.
+      const protocol = kind.includes('+json') ? 'http/json' : undefined;
+      const compression = kind.endsWith('+gzip') ? 'gzip' : undefined;
+      app.use(
+        tracing({
+          exporter: { url: sinkUrl, protocol, compression, env: false },
+          sampleRatio: 1,
+          context,
+          env: false,
+        }),
+      );
     }
     app.get('/', () => 'hello world');
     await app.listen({ port, host: '127.0.0.1', keepAliveTimeout: 120_000, headersTimeout: 120_000 });
   } else {
     let promClient: typeof import('prom-client') | undefined;
-    if (kind === 'fastify+telemetry') {
+    if (kind === 'fastify+telemetry' || kind === 'fastify+telemetry+json') {
       // The OpenTelemetry SDK must patch node:http before fastify loads it.
       const { NodeTracerProvider } = await import('@opentelemetry/sdk-trace-node');
       const { BatchSpanProcessor, AlwaysOnSampler } = await import('@opentelemetry/sdk-trace-base');
-      const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http');
+      const { OTLPTraceExporter } =
+        kind === 'fastify+telemetry'
+          ? await import('@opentelemetry/exporter-trace-otlp-proto')
+          : await import('@opentelemetry/exporter-trace-otlp-http');
       const { registerInstrumentations } = await import('@opentelemetry/instrumentation');
       const { HttpInstrumentation } = await import('@opentelemetry/instrumentation-http');
       const provider = new NodeTracerProvider({

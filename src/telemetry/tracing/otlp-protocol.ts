@@ -25,8 +25,13 @@ export class OtlpProtocolError extends AvxError {
   }
 }
 
-/** `protocol`, checked; the default is `'http/json'`. Throws {@link OtlpProtocolError}. */
-export function otlpProtocol(protocol: unknown = 'http/json'): OtlpProtocol {
+/**
+ * `protocol`, checked. The default is `'http/protobuf'`: "If no configuration is provided the
+ * default transport SHOULD be http/protobuf" (OpenTelemetry specification, OTLP Exporter
+ * Configuration, "Specify Protocol"); some receivers take nothing else. Throws
+ * {@link OtlpProtocolError}.
+ */
+export function otlpProtocol(protocol: unknown = 'http/protobuf'): OtlpProtocol {
   if (protocol === 'http/json' || protocol === 'http/protobuf') return protocol;
   throw new OtlpProtocolError(protocol);
 }

@@ -9,7 +9,7 @@
  * in the span's context. The span ends when the app's connection reports the end
  * of the response (`onResponseFinish`), with the OpenTelemetry HTTP semantic-convention
  * attributes (see http-span-attributes.ts) and `error.type` for 5xx responses. Ended, sampled
- * spans are exported in OTLP/HTTP JSON ({@link OtlpHttpExporter}).
+ * spans are exported over OTLP/HTTP, protobuf or JSON ({@link OtlpHttpExporter}).
  *
  * It installs its tracer as the process default, which clients created with `tracing: true`
  * use to record their spans.
@@ -49,7 +49,7 @@ import './client-tracing-policy.js';
 /** Options of {@link tracing}. */
 export interface TracingOptions {
   /**
-   * Where spans go: OTLP/HTTP JSON exporter options, or any {@link SpanSink}. Default: an
+   * Where spans go: OTLP/HTTP exporter options, or any {@link SpanSink}. Default: an
    * exporter to `http://127.0.0.1:4318/v1/traces`.
    */
   exporter?: OtlpExporterOptions | SpanSink;

@@ -276,7 +276,7 @@ test('a JSON batch leaves in chunks and a retry sends the same bytes: same spans
   await withTracedApp(
     false,
     {},
-    { maxBatchSize: 1000, maxQueueSize: 1000, initialBackoff: 5 },
+    { maxBatchSize: 1000, maxQueueSize: 1000, initialBackoff: 5, protocol: 'http/json' },
     (app) => {
       app.get('/a', () => 'a');
     },

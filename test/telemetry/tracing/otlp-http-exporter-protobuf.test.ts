@@ -230,3 +230,32 @@ test('an unknown protocol is refused with AVX_OTLP_UNSUPPORTED_PROTOCOL', () => 
   );
   assert.doesNotThrow(() => new OtlpHttpExporter({ protocol: 'http/json' }));
 });
+
+test('protobuf is the default encoding; OTEL_EXPORTER_OTLP_PROTOCOL or `protocol` asks for JSON', async () => {
+  // OpenTelemetry specification, OTLP Exporter Configuration: "If no configuration is provided
+  // the default transport SHOULD be http/protobuf".
+  const receiver = await OtlpReceiver.start();
+  const configs = [
+    { env: {} },
+    { env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' } },
+    { env: {}, protocol: 'http/json' as const },
+    { env: { OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' }, protocol: 'http/protobuf' as const },
+  ];
+  try {
+    for (const config of configs) {
+      const exporter = new OtlpHttpExporter({ url: receiver.url, ...config });
+      new Span('one', SpanKind.Internal, TRACE, '1111111111111111', undefined, true, exporter).end();
+      await exporter.shutdown();
+    }
+    assert.deepEqual(
+      receiver.received.map((r) => r.contentType),
+      ['application/x-protobuf', 'application/json', 'application/json', 'application/x-protobuf'],
+    );
+    assert.deepEqual(
+      receiver.spans().map((s) => s.name),
+      ['one', 'one', 'one', 'one'],
+    );
+  } finally {
+    await receiver.close();
+  }
+});
