@@ -34,7 +34,10 @@ function attr(span: OtlpSpan, key: string): unknown {
 test('server and client spans link through traceparent and async context, exported as valid OTLP JSON', async () => {
   const receiver = await OtlpReceiver.start();
   const registry = new MetricsRegistry();
-  const tracer = tracing({ exporter: { url: receiver.url, scheduleDelay: 20, protocol: 'http/json' }, registry });
+  const tracer = tracing({
+    exporter: { url: receiver.url, scheduleDelay: 20, protocol: 'http/json' },
+    registry,
+  });
   const client = new Client({ tracing: true, retry: false });
   const app = new App();
   app.use(tracer);
