@@ -36,10 +36,15 @@ export async function runCluster(
   const log = options.log ?? ((line: string) => console.error(line));
   if (cluster.isPrimary) return supervise(options, log);
 
-  const server = await start();
+  // Listening for the primary's request before starting: one sent while `start()` runs (a
+  // SIGTERM right after a crashed worker was replaced) would otherwise find no listener and be
+  // lost, and the primary would wait out its shutdownTimeout and kill the worker.
+  let server: Closable | undefined;
+  let stopAsked = false;
   let stopping = false;
   const stop = async () => {
-    if (stopping) return;
+    stopAsked = true;
+    if (server === undefined || stopping) return; // still starting: stops once started
     stopping = true;
     await server.close();
     process.exit(0);
@@ -51,6 +56,8 @@ export async function runCluster(
   // so that the primary alone decides.
   process.on('SIGINT', () => {});
   process.on('SIGTERM', () => void stop());
+  server = await start();
+  if (stopAsked) await stop();
 }
 
 function supervise(options: ClusterOptions, log: (line: string) => void): Promise<void> {
