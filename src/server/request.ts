@@ -70,7 +70,10 @@ export class Request {
   instrumentedAt: number | undefined = undefined;
   /** @internal See {@link instrumentedAt}. */
   observedBy: object | undefined = undefined;
-  /** @internal The tracing middleware's mark: the request's server span, when one was made. */
+  /**
+   * @internal The tracing middleware's mark: the request's server span, when one was made, or
+   * a mark that its span was kept as a record as the response ended.
+   */
   traceMark: object | undefined = undefined;
 
   private readonly queryStart: number;

@@ -12,15 +12,26 @@
  * span is active during the synchronous part of the handler only, which is also what the first
  * {@link activeSpan} call sees.
  *
- * In that synchronous-only mode the tracing middleware does not even make the span when the
- * request starts ({@link runWithDeferredSpan}): it is made from the request if something asks
- * for it while the handler runs, and otherwise kept as a record when the response ends
- * (server-span-records.ts).
+ * In either mode the tracing middleware does not make the span when the request starts
+ * ({@link runWithDeferredSpan}): it is made from the request if something asks for it while
+ * the handler runs, and otherwise kept as a record when the response ends
+ * (server-span-records.ts). Carried, the context holds the request and where its span comes
+ * from ({@link DeferredSpanContext}) until then: most handlers of a process with a tracing
+ * client make no client call, and making their spans up front cost as much again as the
+ * context itself.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Span } from './span.js';
 
-const storage = new AsyncLocalStorage<Span>();
+/** A request whose span is made when someone asks for it, as the async context holds it. */
+class DeferredSpanContext {
+  constructor(
+    readonly source: DeferredSpanSource<unknown>,
+    readonly request: unknown,
+  ) {}
+}
+
+const storage = new AsyncLocalStorage<Span | DeferredSpanContext>();
 
 /** Whether spans are carried through async context (see the file comment). */
 let carried = false;
@@ -73,8 +84,8 @@ export function runWithActiveSpan<A, R>(span: Span, fn: (arg: A) => R, arg: A): 
 
 /**
  * Runs `fn(arg)` with the span of `request` active but not made: `source.spanOf(request)`
- * makes it if {@link activeSpan} is called while `fn` runs synchronously. For the
- * synchronous-only mode (see the file comment); the caller checks {@link isActiveSpanCarried}.
+ * makes it if {@link activeSpan} is called while `fn` runs (synchronously only, until the
+ * context is carried; see the file comment). `spanOf` must give the same span each time.
  */
 export function runWithDeferredSpan<Q, A, R>(
   source: DeferredSpanSource<Q>,
@@ -82,6 +93,9 @@ export function runWithDeferredSpan<Q, A, R>(
   fn: (arg: A) => R,
   arg: A,
 ): R {
+  if (carried) {
+    return storage.run(new DeferredSpanContext(source as DeferredSpanSource<unknown>, request), fn, arg);
+  }
   const previousSpan = syncSpan;
   const previousSource = syncSource;
   const previousRequest = syncRequest;
@@ -116,5 +130,7 @@ export function activeSpan(): Span | undefined {
     carried = true;
     return syncActiveSpan();
   }
-  return storage.getStore() ?? syncActiveSpan();
+  const value = storage.getStore();
+  if (value === undefined) return syncActiveSpan();
+  return value instanceof DeferredSpanContext ? value.source.spanOf(value.request) : value;
 }

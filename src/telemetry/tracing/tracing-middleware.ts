@@ -37,7 +37,6 @@ import { SpanHeaderFields } from './span-header-fields.js';
 import {
   carryActiveSpan,
   type DeferredSpanSource,
-  isActiveSpanCarried,
   runWithActiveSpan,
   runWithDeferredSpan,
 } from './trace-context-storage.js';
@@ -135,8 +134,8 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
   }
 
   // Server spans are deferred (made only if something asks for them, else kept as records
-  // when the response ends: server-span-records.ts) when they go to our exporter and the
-  // active span is not carried through async context (trace-context-storage.ts).
+  // when the response ends: server-span-records.ts) when they go to our exporter, whether or
+  // not the active span is carried through async context (trace-context-storage.ts).
   const factsAtEnd = new ServerSpanFactsReader();
   const factsAtStart = new ServerSpanFactsReader();
   const headerFields = new SpanHeaderFields();
@@ -152,7 +151,12 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
     if (marked === undefined) {
       // No span was made: the span was deferred, or (used as ordinary middleware) the request
       // was answered before it ran (still one of the app's requests; see App.responseFinished).
-      if (exporter !== undefined) record(request, status, finishedAt);
+      if (exporter !== undefined) {
+        record(request, status, finishedAt);
+        // Its ids are drawn only when its batch is encoded: a span asked for from here on
+        // (work the handler left running after answering) could not be its child.
+        request.traceMark = RECORDED;
+      }
       return;
     }
     const span = marked as HttpServerSpan;
@@ -190,19 +194,21 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
 
   /**
    * Makes the deferred span of a request the handler asked for (trace-context-storage.ts): a
-   * request whose span is deferred has no `req.traceMark` yet.
+   * request whose span is deferred has no `req.traceMark` yet. Once its response has ended
+   * and it was kept as a record, there is no span to give.
    */
   const deferred: DeferredSpanSource<Request> = {
     spanOf(req) {
       const marked = req.traceMark;
-      return marked === undefined ? begin(req) : (marked as Span);
+      if (marked === undefined) return begin(req);
+      return marked === RECORDED ? undefined : (marked as Span);
     },
   };
 
   /** Runs `fn(arg)`, the rest of the chain, with the span of `req` active, deferred or made. */
   const enter = <A, R>(req: Request, fn: (arg: A) => R, arg: A): R => {
     // The app noted the start (App.dispatch); the span is made only if someone asks for it.
-    if (exporter !== undefined && !isActiveSpanCarried()) return runWithDeferredSpan(deferred, req, fn, arg);
+    if (exporter !== undefined) return runWithDeferredSpan(deferred, req, fn, arg);
     return runWithActiveSpan(begin(req), fn, arg);
   };
   const middleware = (req: Request, next: Next): Promise<Response> | Response => enter(req, callNext, next);
@@ -229,6 +235,9 @@ export function tracing(options: TracingOptions = {}): TracingMiddleware {
 }
 
 const callNext = (next: Next) => next();
+
+/** `req.traceMark` of a request whose deferred span was kept as a record when it ended. */
+const RECORDED: object = Object.freeze({ recorded: true });
 
 /** The caller's context (`traceparent`, `tracestate`), or undefined for a new trace. */
 function incomingContext(fields: SpanHeaderFields): SpanContext | undefined {

@@ -207,6 +207,42 @@ test('a deferred span is made when the handler asks for it, and that span is exp
   });
 });
 
+// Carried through async context, the span is deferred too (it used to be made as every request
+// started): made when asked for, after awaits as well; kept as a record otherwise. Once the
+// response has ended as a record there is no span to give: work the handler left running must
+// not become the child of a span whose ids are only drawn when its batch is encoded.
+test('carried through async context, a span is made when asked for after an await, and not after the response ended', async () => {
+  const seen: (string | undefined)[] = [];
+  let late: Promise<string | undefined> | undefined;
+  const routes = (app: App) => {
+    app.get('/later', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      seen.push(activeSpan()?.spanId, activeSpan()?.spanId);
+      return 'later';
+    });
+    app.get('/quiet', () => {
+      // Asked for only once the response has ended.
+      late = new Promise((resolve) => setTimeout(() => resolve(activeSpan()?.spanId), 50));
+      return 'quiet';
+    });
+  };
+  await withTracedApp(true, {}, {}, routes, async ({ tracer, receiver, client, base }) => {
+    assert.equal(await (await client.get(`${base}/later`)).text(), 'later');
+    assert.equal(await (await client.get(`${base}/quiet`)).text(), 'quiet');
+    assert.equal(await late, undefined);
+    await tracer.flush();
+    const spans = receiver.spans() as unknown as OtlpJsonSpan[];
+    assert.deepEqual(
+      spans.map((s) => s.name),
+      ['GET /later', 'GET /quiet'],
+    );
+    assert.match(seen[0] ?? '', /^[0-9a-f]{16}$/);
+    assert.equal(seen[1], seen[0], 'the same span each time');
+    assert.equal(spans[0]!.spanId, seen[0], 'the span made is the one exported');
+    assert.notEqual(spans[1]!.spanId, seen[0]);
+  });
+});
+
 test('deferred spans ask the sampler with their trace id; a queue of three sends them three at a time', async () => {
   const asked: string[] = [];
   // Samples every other new trace, deciding from the trace id it is given.
