@@ -84,6 +84,9 @@ export class ServerSpanFacts implements HttpServerSpanFacts {
 /** Reads requests' facts, handing out the previous object while they repeat (file comment). */
 export class ServerSpanFactsReader {
   private last: ServerSpanFacts | undefined;
+  /** Facts objects read before the last one, up to {@link RECENT_FACTS}. */
+  private readonly recent: ServerSpanFacts[] = [];
+  private nextRecent = 0;
   // The Host of the last request, split into server.address and server.port: it rarely changes.
   private lastHost: string | undefined;
   private lastAddress = '';
@@ -98,23 +101,24 @@ export class ServerSpanFactsReader {
     const host = fields.host ?? req.host;
     const userAgent = fields.userAgent;
     const f = this.last;
-    // The target stands for the path and the query; the Host for the server address and port.
-    if (
-      f !== undefined &&
-      f.target === req.url &&
-      f.responseStatus === status &&
-      f.route === route &&
-      f.host === host &&
-      f.userAgent === userAgent &&
-      f.clientAddress === req.remoteAddress &&
-      f.requestMethod === req.method &&
-      f.secure === req.secure &&
-      f.protocol === req.protocol
-    ) {
-      return f;
+    if (f !== undefined && sameFacts(f, req, route, status, host, userAgent)) return f;
+    // Requests of a few routes (or clients) interleave: the last few facts objects are kept,
+    // so that each keeps its own (and the exporter's templates for it, server-span-records.ts).
+    const recent = this.recent;
+    for (let k = 0; k < recent.length; k++) {
+      const r = recent[k]!;
+      if (sameFacts(r, req, route, status, host, userAgent)) {
+        if (f !== undefined) recent[k] = f;
+        this.last = r;
+        return r;
+      }
     }
     if (host !== this.lastHost) this.parseHost(host);
     const made = new ServerSpanFacts(req, host, this.lastAddress, this.lastPort, userAgent, route, status);
+    if (f !== undefined) {
+      if (recent.length < RECENT_FACTS) recent.push(f);
+      else recent[this.nextRecent++ % RECENT_FACTS] = f;
+    }
     this.last = made;
     return made;
   }
@@ -134,6 +138,34 @@ export class ServerSpanFactsReader {
 }
 
 /** `network.protocol.version` of a request protocol. */
+/** Facts objects kept besides the last one (see ServerSpanFactsReader.read). */
+const RECENT_FACTS = 8;
+
+/**
+ * True when `f` are the facts of `req` answered with `status` on `route`: the target stands for
+ * the path and the query, the Host for the server address and port.
+ */
+function sameFacts(
+  f: ServerSpanFacts,
+  req: Request,
+  route: string | undefined,
+  status: number,
+  host: string,
+  userAgent: string | undefined,
+): boolean {
+  return (
+    f.target === req.url &&
+    f.responseStatus === status &&
+    f.route === route &&
+    f.host === host &&
+    f.userAgent === userAgent &&
+    f.clientAddress === req.remoteAddress &&
+    f.requestMethod === req.method &&
+    f.secure === req.secure &&
+    f.protocol === req.protocol
+  );
+}
+
 function protocolVersion(protocol: string): string {
   switch (protocol) {
     case 'http/1.0':

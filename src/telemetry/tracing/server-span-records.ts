@@ -42,6 +42,23 @@ const ID_BYTES = 24;
 /** Ids per refill of the random pool (48 KiB). */
 const POOL_IDS = 2048;
 const COMMA = 0x2c;
+/** Facts objects whose templates are kept (see ServerSpanRecords.templates). */
+const MAX_TEMPLATE_FACTS = 64;
+
+/** A template kept for a facts object, and the tracestate it was made with. */
+interface TemplateEntry {
+  readonly template: SpanTemplate;
+  readonly traceState: string | undefined;
+}
+
+/** Records of a template written before its DEFLATE form is made (deflateFrom). */
+const GZIP_TEMPLATE_MIN_SPANS = 32;
+
+/** A template's DEFLATE form, once made, and how many of its records went out before. */
+interface GzipForm {
+  gz: GzipSpanTemplate | undefined;
+  records: number;
+}
 /** The sink of the spans made only to be encoded: they are already on their way. */
 const ENCODING_ONLY: SpanSink = { onEnd() {} };
 
@@ -67,8 +84,14 @@ export class ServerSpanRecords {
   private template: SpanTemplate | undefined;
   private templateFacts: ServerSpanFacts | undefined;
   private templateTraceState: string | undefined;
-  /** The template's DEFLATE form, made when first needed (otlp-json-gzip-span.ts). */
-  private gzipTemplate: GzipSpanTemplate | undefined;
+  /**
+   * Templates made before, by the facts object they were made for (with the parent presence
+   * and tracestate they were made with): a request with a `traceparent`, or another route,
+   * between two alike ones no longer costs the second a whole new template (see recall).
+   */
+  private readonly templates = new Map<ServerSpanFacts, TemplateEntry[]>();
+  /** Templates' DEFLATE forms (otlp-json-gzip-span.ts), made when worth it (deflateFrom). */
+  private readonly gzipForms = new WeakMap<SpanTemplate, GzipForm>();
   /** The template of the last span written into the current gzip member, if it was a record's. */
   private templateInMember: SpanTemplate | undefined;
   /** A record's JSON on its way into a gzip member, and its DataView. */
@@ -148,8 +171,8 @@ export class ServerSpanRecords {
    * {@link encodedTo} is then the index after the last one written. Call {@link drawIds} first.
    */
   encodeFrom(first: number, buf: Buffer, view: DataView, at: number, reserve: number): number {
-    const template = this.template;
-    if (template !== undefined && this.encodesLikeTemplate(first)) {
+    const template = this.templateFor(first);
+    if (template !== undefined) {
       const room = Math.floor((buf.length - reserve - at + 1) / template.pattern.length);
       if (room === 0) return -1;
       const limit = Math.min(this.count, first + room);
@@ -204,11 +227,40 @@ export class ServerSpanRecords {
     const end = writeSpanJson(span, buf, at);
     const made = templateOf(span, buf, at, end);
     if (made !== undefined) {
+      const facts = this.facts[i]!;
+      const traceState = this.parents[i]?.traceState;
       this.template = made;
-      this.templateFacts = this.facts[i];
-      this.templateTraceState = this.parents[i]?.traceState;
+      this.templateFacts = facts;
+      this.templateTraceState = traceState;
+      // Bounded: facts objects change with every new route, client or status.
+      if (this.templates.size >= MAX_TEMPLATE_FACTS) this.templates.clear();
+      const entries = this.templates.get(facts);
+      const entry = { template: made, traceState };
+      if (entries === undefined) this.templates.set(facts, [entry]);
+      else if (entries.length < 4) entries.push(entry);
     }
     return end;
+  }
+
+  /**
+   * The template record `i` encodes like, made the current one, or undefined: the current
+   * template, else one made before for its facts object, parent presence and tracestate.
+   */
+  private templateFor(i: number): SpanTemplate | undefined {
+    if (this.template !== undefined && this.encodesLikeTemplate(i)) return this.template;
+    const facts = this.facts[i]!;
+    const entries = this.templates.get(facts);
+    if (entries === undefined) return undefined;
+    const parent = this.parents[i];
+    for (const entry of entries) {
+      if ((parent === undefined) === entry.template.parentAt < 0 && parent?.traceState === entry.traceState) {
+        this.template = entry.template;
+        this.templateFacts = facts;
+        this.templateTraceState = entry.traceState;
+        return this.encodesLikeTemplate(i) ? entry.template : undefined;
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -221,27 +273,36 @@ export class ServerSpanRecords {
    * template). Call {@link drawIds} first, and {@link startMember} once per member.
    */
   deflateFrom(first: number, g: GzipStreamWriter, comma: boolean): number {
-    const template = this.template;
-    if (template !== undefined && this.encodesLikeTemplate(first)) {
+    const template = this.templateFor(first);
+    if (template !== undefined) {
       let last = first + 1;
       while (last < this.count && this.encodesLikeTemplate(last)) last++;
       let i = first;
+      // Making a template's DEFLATE form takes about a millisecond. It is made once
+      // GZIP_TEMPLATE_MIN_SPANS records of the template have come (in one run or several), and
+      // kept with the template; until then they go out verbatim, at about 1.5 µs per span.
+      // Made for every new template instead, it cost up to 0.6 ms per span when requests of
+      // several routes or with and without `traceparent` came interleaved.
+      let form = this.gzipForms.get(template);
+      if (form === undefined) {
+        form = { gz: undefined, records: 0 };
+        this.gzipForms.set(template, form);
+      }
+      if (form.gz === undefined) {
+        form.records += last - first;
+        if (form.records < GZIP_TEMPLATE_MIN_SPANS) {
+          for (; i < last; i++) this.storeVerbatim(i, template, g, comma || i > first);
+          this.templateInMember = template;
+          return last;
+        }
+        form.gz = new GzipSpanTemplate(template);
+      }
+      const gz = form.gz;
       if (this.templateInMember !== template) {
         // No span of the template right before: this one verbatim, the rest refer to it.
-        const scratch = this.scratchFor(template.bytes.length + 1);
-        let at = 0;
-        if (comma) scratch[at++] = COMMA;
-        scratch.set(template.bytes, at);
-        const moved = this.stamp(i, template, scratch, this.scratchView, at);
-        if (moved) adoptSeconds(template, scratch, at, this.times[2 * i]!, this.times[2 * i + 1]!);
-        g.stored(scratch, 0, at + template.bytes.length);
+        this.storeVerbatim(i, template, g, comma);
         this.templateInMember = template;
         i++;
-      }
-      let gz = this.gzipTemplate;
-      if (gz === undefined || gz.template !== template) {
-        gz = new GzipSpanTemplate(template);
-        this.gzipTemplate = gz;
       }
       const random = this.random;
       const times = this.times;
@@ -268,6 +329,17 @@ export class ServerSpanRecords {
     // The span just written is the template when it could be one (writeFull).
     this.templateInMember = this.template?.exemplar === span ? this.template : undefined;
     return first + 1;
+  }
+
+  /** Writes record `i`, a copy of `template` with its ids and times, to `g` as stored bytes. */
+  private storeVerbatim(i: number, template: SpanTemplate, g: GzipStreamWriter, comma: boolean): void {
+    const scratch = this.scratchFor(template.bytes.length + 1);
+    let at = 0;
+    if (comma) scratch[at++] = COMMA;
+    scratch.set(template.bytes, at);
+    const moved = this.stamp(i, template, scratch, this.scratchView, at);
+    if (moved) adoptSeconds(template, scratch, at, this.times[2 * i]!, this.times[2 * i + 1]!);
+    g.stored(scratch, 0, at + template.bytes.length);
   }
 
   /** Starts a gzip member: no span of any template is in it yet (see {@link deflateFrom}). */

@@ -22,7 +22,7 @@ import {
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
 /** Enough alike requests for runs of one template, with callers and other routes between. */
-const PATHS = Array.from({ length: 40 }, (_, i) => (i % 13 === 12 ? `/users/${i}` : '/hello'));
+const PATHS = Array.from({ length: 300 }, (_, i) => (i % 13 === 12 ? `/users/${i}` : '/hello'));
 
 async function exportRequests(
   compression: OtlpCompression | undefined,
