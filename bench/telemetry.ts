@@ -14,13 +14,20 @@
  * from run to run than a few long rounds. Targets: avx instrumented >= 0.9x avx plain, and >= 2x
  * fastify instrumented.
  *
- *   node dist/bench/telemetry.js   (env: ROUNDS=3 SLICES=1 DURATION=5 CONNECTIONS=50)
+ *   node dist/bench/telemetry.js   (env: ROUNDS=3 SLICES=1 DURATION=5 CONNECTIONS=50 MIXED=1)
+ *
+ * `MIXED=1`: instead of `GET /` only, wrk cycles through three routes (`/`, `/users/:id` with
+ * two ids, `/orders/:id`), and every fourth request carries a `traceparent`: traffic whose
+ * spans do not all encode alike, which the hello-world load hides.
  *
  * Needs `wrk` (Debian package) and `taskset` (util-linux). The same file is the server process:
  * `node dist/bench/telemetry.js serve <kind> <port> <sinkUrl>`.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ALL = [
@@ -76,6 +83,8 @@ async function serve(kind: Contender, port: number, sinkUrl: string): Promise<vo
       );
     }
     app.get('/', () => 'hello world');
+    app.get('/users/:id', (req) => `user ${req.params.id}`);
+    app.get('/orders/:id', (req) => `order ${req.params.id}`);
     await app.listen({ port, host: '127.0.0.1', keepAliveTimeout: 120_000, headersTimeout: 120_000 });
   } else {
     let promClient: typeof import('prom-client') | undefined;
@@ -130,6 +139,8 @@ async function serve(kind: Contender, port: number, sinkUrl: string): Promise<vo
       );
     }
     app.get('/', async () => 'hello world');
+    app.get('/users/:id', async (req) => `user ${(req.params as { id: string }).id}`);
+    app.get('/orders/:id', async (req) => `order ${(req.params as { id: string }).id}`);
     await app.listen({ port, host: '127.0.0.1' });
   }
   console.log('ready');
@@ -167,8 +178,30 @@ function stopServer(child: ChildProcess): Promise<void> {
   });
 }
 
+/** wrk's script for MIXED=1 (see the file comment). */
+const MIXED_SCRIPT = `
+local paths = { "/", "/users/1", "/orders/7", "/users/2" }
+local n = 0
+request = function()
+  n = n + 1
+  local headers = {}
+  if n % 4 == 0 then
+    headers["traceparent"] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+  end
+  return wrk.format("GET", paths[(n % #paths) + 1], headers)
+end
+`;
+let mixedScriptPath: string | undefined;
+
 function wrk(port: number, seconds: number): Promise<number> {
   const args = ['-c', '1', 'wrk', '-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, `http://127.0.0.1:${port}/`];
+  if (process.env.MIXED === '1') {
+    if (mixedScriptPath === undefined) {
+      mixedScriptPath = join(mkdtempSync(join(tmpdir(), 'avx-bench-')), 'mixed.lua');
+      writeFileSync(mixedScriptPath, MIXED_SCRIPT);
+    }
+    args.push('-s', mixedScriptPath);
+  }
   return new Promise((resolve, reject) => {
     execFile('taskset', args, { maxBuffer: 1 << 20 }, (err, out) => {
       if (err) return reject(err);
