@@ -19,9 +19,7 @@ import {
 import { type ProtobufWriter, putHexBytes } from './protobuf-writer.js';
 import type { ServerSpanFacts } from './server-span-facts.js';
 import type { ServerSpanRecord, ServerSpanRecords } from './server-span-records.js';
-
-/** Facts objects whose templates are kept (see ServerSpanRecordsProtobuf.templates). */
-const MAX_TEMPLATE_FACTS = 64;
+import { SpanTemplateCache } from './span-template-cache.js';
 
 /** Copies `n` bytes; a loop beats a native call for an id's 8 or 16. */
 function copyBytes(to: Uint8Array, at: number, from: Uint8Array, start: number, n: number): void {
@@ -40,19 +38,8 @@ export class ServerSpanRecordsProtobuf {
     ids: Buffer.alloc(0),
     idsAt: 0,
   };
-  /** The encoding of the record last written in full, and what made it. */
-  private template: ProtobufSpanTemplate | undefined;
-  private templateFacts: ServerSpanFacts | undefined;
-  private templateTraceState: string | undefined;
-  /**
-   * Templates made before, by facts object, with the tracestate they were made with: records
-   * of a few routes, or with and without a parent, interleaved take theirs up again instead of
-   * each being written in full (as server-span-records.ts does for JSON).
-   */
-  private readonly templates = new Map<
-    ServerSpanFacts,
-    { template: ProtobufSpanTemplate; traceState: string | undefined }[]
-  >();
+  /** The templates: encodings of records written in full (span-template-cache.ts). */
+  private readonly templates = new SpanTemplateCache<ProtobufSpanTemplate>();
 
   /**
    * Draws the ids of every record of `records` and writes each as a `ScopeSpans.spans` field
@@ -66,7 +53,7 @@ export class ServerSpanRecordsProtobuf {
     for (let i = 0; i < count; i++) {
       records.read(i, r);
       const parent = r.parent;
-      const template = this.templateFor(r);
+      const template = this.templates.find(r.facts, parent);
       if (template !== undefined) {
         const bytes = template.bytes;
         w.ensure(bytes.length);
@@ -82,42 +69,7 @@ export class ServerSpanRecordsProtobuf {
         continue;
       }
       const made = writeSpanTemplate(w, records.spanAt(i));
-      if (made !== undefined) {
-        const traceState = parent?.traceState;
-        this.template = made;
-        this.templateFacts = r.facts;
-        this.templateTraceState = traceState;
-        // Bounded: facts objects change with every new route, client or status.
-        if (this.templates.size >= MAX_TEMPLATE_FACTS) this.templates.clear();
-        const entries = this.templates.get(r.facts);
-        if (entries === undefined) this.templates.set(r.facts, [{ template: made, traceState }]);
-        else if (entries.length < 4) entries.push({ template: made, traceState });
-      }
+      if (made !== undefined) this.templates.keep(made, r.facts, parent);
     }
-  }
-
-  /** The template `r` encodes like (made the current one), or undefined. */
-  private templateFor(r: ServerSpanRecord): ProtobufSpanTemplate | undefined {
-    const parent = r.parent;
-    const template = this.template;
-    if (
-      template !== undefined &&
-      r.facts === this.templateFacts &&
-      (parent === undefined) === template.parentAt < 0 &&
-      parent?.traceState === this.templateTraceState
-    ) {
-      return template;
-    }
-    const entries = this.templates.get(r.facts);
-    if (entries === undefined) return undefined;
-    for (const entry of entries) {
-      if ((parent === undefined) === entry.template.parentAt < 0 && parent?.traceState === entry.traceState) {
-        this.template = entry.template;
-        this.templateFacts = r.facts;
-        this.templateTraceState = entry.traceState;
-        return entry.template;
-      }
-    }
-    return undefined;
   }
 }

@@ -137,7 +137,6 @@ export class ServerSpanFactsReader {
   }
 }
 
-/** `network.protocol.version` of a request protocol. */
 /** Facts objects kept besides the last one (see ServerSpanFactsReader.read). */
 const RECENT_FACTS = 8;
 
@@ -166,6 +165,7 @@ function sameFacts(
   );
 }
 
+/** `network.protocol.version` of a request protocol. */
 function protocolVersion(protocol: string): string {
   switch (protocol) {
     case 'http/1.0':

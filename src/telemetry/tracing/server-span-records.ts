@@ -35,6 +35,7 @@ import {
 } from './otlp-json-span-writer.js';
 import type { ServerSpanFacts } from './server-span-facts.js';
 import { SpanKind, type SpanSink } from './span.js';
+import { SpanTemplateCache } from './span-template-cache.js';
 import type { SpanContext } from './w3c-trace-context.js';
 
 /** The bytes of one record's ids: a 16-byte trace id, then an 8-byte span id. */
@@ -42,15 +43,6 @@ const ID_BYTES = 24;
 /** Ids per refill of the random pool (48 KiB). */
 const POOL_IDS = 2048;
 const COMMA = 0x2c;
-/** Facts objects whose templates are kept (see ServerSpanRecords.templates). */
-const MAX_TEMPLATE_FACTS = 64;
-
-/** A template kept for a facts object, and the tracestate it was made with. */
-interface TemplateEntry {
-  readonly template: SpanTemplate;
-  readonly traceState: string | undefined;
-}
-
 /** Records of a template written before its DEFLATE form is made (deflateFrom). */
 const GZIP_TEMPLATE_MIN_SPANS = 32;
 
@@ -81,15 +73,8 @@ export class ServerSpanRecords {
   private poolUsed = 0;
   private idsBase = 0;
   /** The encoding of the last record written in full, and what made it. */
-  private template: SpanTemplate | undefined;
-  private templateFacts: ServerSpanFacts | undefined;
-  private templateTraceState: string | undefined;
-  /**
-   * Templates made before, by the facts object they were made for (with the parent presence
-   * and tracestate they were made with): a request with a `traceparent`, or another route,
-   * between two alike ones no longer costs the second a whole new template (see recall).
-   */
-  private readonly templates = new Map<ServerSpanFacts, TemplateEntry[]>();
+  /** The templates: encodings of records written in full (span-template-cache.ts). */
+  private readonly templates = new SpanTemplateCache<SpanTemplate>();
   /** Templates' DEFLATE forms (otlp-json-gzip-span.ts), made when worth it (deflateFrom). */
   private readonly gzipForms = new WeakMap<SpanTemplate, GzipForm>();
   /** The template of the last span written into the current gzip member, if it was a record's. */
@@ -226,19 +211,7 @@ export class ServerSpanRecords {
   private writeFull(i: number, span: HttpServerSpan, buf: Buffer, at: number): number {
     const end = writeSpanJson(span, buf, at);
     const made = templateOf(span, buf, at, end);
-    if (made !== undefined) {
-      const facts = this.facts[i]!;
-      const traceState = this.parents[i]?.traceState;
-      this.template = made;
-      this.templateFacts = facts;
-      this.templateTraceState = traceState;
-      // Bounded: facts objects change with every new route, client or status.
-      if (this.templates.size >= MAX_TEMPLATE_FACTS) this.templates.clear();
-      const entries = this.templates.get(facts);
-      const entry = { template: made, traceState };
-      if (entries === undefined) this.templates.set(facts, [entry]);
-      else if (entries.length < 4) entries.push(entry);
-    }
+    if (made !== undefined) this.templates.keep(made, this.facts[i]!, this.parents[i]);
     return end;
   }
 
@@ -247,20 +220,10 @@ export class ServerSpanRecords {
    * template, else one made before for its facts object, parent presence and tracestate.
    */
   private templateFor(i: number): SpanTemplate | undefined {
-    if (this.template !== undefined && this.encodesLikeTemplate(i)) return this.template;
-    const facts = this.facts[i]!;
-    const entries = this.templates.get(facts);
-    if (entries === undefined) return undefined;
-    const parent = this.parents[i];
-    for (const entry of entries) {
-      if ((parent === undefined) === entry.template.parentAt < 0 && parent?.traceState === entry.traceState) {
-        this.template = entry.template;
-        this.templateFacts = facts;
-        this.templateTraceState = entry.traceState;
-        return this.encodesLikeTemplate(i) ? entry.template : undefined;
-      }
-    }
-    return undefined;
+    const template = this.templates.find(this.facts[i]!, this.parents[i]);
+    return template !== undefined && timesFitTemplate(this.times[2 * i]!, this.times[2 * i + 1]!)
+      ? template
+      : undefined;
   }
 
   /**
@@ -327,7 +290,8 @@ export class ServerSpanRecords {
     const end = this.writeFull(first, span, scratch, at);
     g.stored(scratch, 0, end);
     // The span just written is the template when it could be one (writeFull).
-    this.templateInMember = this.template?.exemplar === span ? this.template : undefined;
+    const made = this.templates.current;
+    this.templateInMember = made?.exemplar === span ? made : undefined;
     return first + 1;
   }
 
@@ -357,11 +321,8 @@ export class ServerSpanRecords {
 
   /** True when record `i` encodes like the template but for its ids and times. */
   private encodesLikeTemplate(i: number): boolean {
-    const parent = this.parents[i];
     return (
-      this.facts[i] === this.templateFacts &&
-      (parent === undefined) === this.template!.parentAt < 0 &&
-      parent?.traceState === this.templateTraceState &&
+      this.templates.fits(this.facts[i], this.parents[i]) &&
       timesFitTemplate(this.times[2 * i]!, this.times[2 * i + 1]!)
     );
   }
