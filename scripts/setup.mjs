@@ -14,6 +14,8 @@ if (!existsSync(join(root, 'node_modules', 'typescript', 'package.json'))) {
   run('npm', ['ci', '--no-audit', '--no-fund']);
 }
 if (process.argv.includes('--peers')) run(process.execPath, [join(root, 'scripts', 'install-peers.mjs')]);
+if (process.argv.includes('--bench'))
+  run(process.execPath, [join(root, 'scripts', 'install-peers.mjs'), '--bench']);
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 run(process.execPath, [
   join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
