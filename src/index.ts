@@ -2,6 +2,23 @@
  * avx-http public entry point. Everything a user imports comes from here.
  */
 
+export { type AwsCredentialsSource, awsCredentialsFromEnv } from './client/aws/aws-credentials.js';
+export { type PresignAwsUrlOptions, presignAwsUrl } from './client/aws/aws-presigned-url.js';
+export { AwsSigV4Error, type AwsSigV4ErrorCode } from './client/aws/aws-sigv4-error.js';
+export { type AwsSigV4Options, awsSigV4 } from './client/aws/aws-sigv4-policy.js';
+export {
+  type AwsCredentials,
+  EMPTY_PAYLOAD_SHA256,
+  MAX_PRESIGN_SECONDS,
+  type SigV4HeaderSignature,
+  type SigV4Presignature,
+  type SigV4Request,
+  type SigV4Signature,
+  SigV4Signer,
+  type SigV4SignerOptions,
+  type SigV4SignOptions,
+  UNSIGNED_PAYLOAD,
+} from './client/aws/sigv4-signer.js';
 export {
   Client,
   type ClientOptions,
@@ -120,6 +137,7 @@ export {
   httpDateHeaderLine,
   parseHttpDate,
 } from './runtime/http-date.js';
+export { RedisError, type RedisErrorCode } from './runtime/resp-connection.js';
 export {
   DEFAULT_TICK_MS,
   defaultTimerWheel,
@@ -154,6 +172,7 @@ export {
   basicAuth,
   bearerAuth,
 } from './server/middleware/auth.js';
+export { clientAddressKey } from './server/middleware/client-address-key.js';
 export {
   type CompressionCoding,
   type CompressionOptions,
@@ -161,6 +180,21 @@ export {
 } from './server/middleware/compression.js';
 export { type CorsOptions, type CorsOrigin, cors } from './server/middleware/cors.js';
 export { type LoggerOptions, logger, type RequestLogRecord } from './server/middleware/logger.js';
+export {
+  MemoryRateLimitStore,
+  type MemoryRateLimitStoreOptions,
+} from './server/middleware/memory-rate-limit-store.js';
+export { type RateLimitInfo, type RateLimitOptions, rateLimit } from './server/middleware/rate-limit.js';
+export {
+  type RateLimitCounters,
+  RateLimitError,
+  type RateLimitErrorCode,
+  type RateLimitStore,
+} from './server/middleware/rate-limit-store.js';
+export {
+  RedisRateLimitStore,
+  type RedisRateLimitStoreOptions,
+} from './server/middleware/redis-rate-limit-store.js';
 export { type RequestIdOptions, requestId } from './server/middleware/request-id.js';
 export {
   formatSseEvent,

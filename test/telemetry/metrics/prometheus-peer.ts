@@ -5,10 +5,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../free-port.js';
+
+export { freePort };
 
 /** Runs `promtool check metrics` with `exposition` on stdin; resolves with its exit code and output. */
 export function promtoolCheckMetrics(exposition: string): Promise<{ code: number; output: string }> {
@@ -24,18 +26,6 @@ export function promtoolCheckMetrics(exposition: string): Promise<{ code: number
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, output }));
     child.stdin.end(exposition);
-  });
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as { port: number }).port;
-      server.close(() => resolve(port));
-    });
   });
 }
 
