@@ -9,12 +9,14 @@ import { runCluster } from '../server/cluster.js';
 import type { Server } from '../server/server.js';
 import { aggregateClusterMetrics } from '../telemetry/metrics/cluster-metrics-aggregator.js';
 import { VERSION } from '../version.js';
+import { GET_HELP, GetUsageError, get } from './avx-get.js';
 import { createDemoApp, DEMO_PUBLIC_DIR } from './demo-app.js';
 
 const HELP = `avx-http ${VERSION}
 
 Usage:
   avx serve [options]     start the demo server
+  avx get <url> [options] send a request, print the response (curl-like; avx get --help)
   avx --version           print the version
   avx --help              this text
 
@@ -94,6 +96,9 @@ async function main(): Promise<void> {
   switch (command) {
     case 'serve':
       return serve(rest);
+    case 'get':
+      process.exitCode = await get(rest);
+      return;
     case '--version':
     case '-v':
       console.log(VERSION);
@@ -110,6 +115,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  if (
+    err instanceof GetUsageError ||
+    (process.argv[2] === 'get' && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))
+  ) {
+    console.error(`avx: ${(err as Error).message}\n\n${GET_HELP}`);
+    process.exit(2);
+  }
   if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
     console.error(`avx: ${(err as Error).message}\n\n${HELP}`);
     process.exit(2);
