@@ -55,6 +55,21 @@ export {
 } from './client/client-request.js';
 export { ClientResponse } from './client/client-response.js';
 export type { TracingClientOptions } from './client/client-tracing.js';
+export {
+  type CompressionChoice,
+  CompressionCostModel,
+  type RequestCoding,
+} from './client/compression/compression-cost-model.js';
+export {
+  LinkEstimates,
+  type LinkEstimatesOptions,
+  type LinkSample,
+} from './client/compression/link-estimate.js';
+export {
+  type RequestCompressionOptions,
+  type RequestCompressionPolicy,
+  requestCompression,
+} from './client/compression/request-compression-policy.js';
 export type { ClientTlsOptions } from './client/connector.js';
 export { type DecompressionOptions, decompressionPolicy } from './client/decompression-policy.js';
 export type { Dispatch, DispatchMiddleware } from './client/dispatch.js';
