@@ -79,6 +79,12 @@ export { type RedirectOptions, redirectPolicy } from './client/redirect-policy.j
 export { RequestBody, type RequestBodyInit } from './client/request-body.js';
 export { type RetryOptions, retryPolicy } from './client/retry-policy.js';
 export { isFieldValue, isToken } from './core/char-classes.js';
+export {
+  ContentDecodingError,
+  DECODABLE_CODINGS,
+  decodedBody,
+  parseContentCodings,
+} from './core/content-decoding.js';
 export { AvxError, InvalidHeaderError, InvalidMethodError, InvalidStatusError } from './core/errors.js';
 export {
   Headers,
@@ -210,6 +216,10 @@ export {
   RedisRateLimitStore,
   type RedisRateLimitStoreOptions,
 } from './server/middleware/redis-rate-limit-store.js';
+export {
+  type RequestDecompressionOptions,
+  requestDecompression,
+} from './server/middleware/request-decompression.js';
 export { type RequestIdOptions, requestId } from './server/middleware/request-id.js';
 export {
   formatSseEvent,

@@ -351,7 +351,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
   onBody(chunk: Buffer): void {
     const ex = this.receiving;
     if (ex === undefined || ex.discardBody) return;
-    if (!ex.req.body.push(chunk)) {
+    if (!ex.req.receivedBody.push(chunk)) {
       // Over the body limit (or the reader gave up): the rest of this body is dropped and the
       // connection closes after the response, since we will not read the remainder.
       ex.discardBody = true;
@@ -361,14 +361,14 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
 
   onTrailers(trailers: string[]): void {
     const ex = this.receiving;
-    if (ex !== undefined && !ex.discardBody) ex.req.body.trailers = trailers;
+    if (ex !== undefined && !ex.discardBody) ex.req.receivedBody.trailers = trailers;
   }
 
   onMessageComplete(): void {
     const ex = this.receiving;
     if (ex !== undefined) {
       this.receiving = undefined;
-      ex.req.body.end(ex.req.body.trailers);
+      ex.req.receivedBody.end(ex.req.receivedBody.trailers);
       this.setPhase(Phase.None);
     }
     if (!this.closing && this.queue.length === 0 && !this.parser.upgraded) this.setPhase(Phase.Idle);
@@ -492,8 +492,8 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     if (this.receiving === ex) {
       // Answered before its body arrived in full: drop the rest, keep framing.
       ex.discardBody = true;
-      if (!ex.req.body.settled)
-        ex.req.body.fail(new AvxError('AVX_RESPONSE_SENT', 'the response was already sent'));
+      if (!ex.req.receivedBody.settled)
+        ex.req.receivedBody.fail(new AvxError('AVX_RESPONSE_SENT', 'the response was already sent'));
       this.unpause(PAUSE_BODY);
     }
     if (!ex.keepAlive || ex.parseError) {
@@ -514,7 +514,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
 
   private sendContinue(ex: Exchange): void {
     ex.expectContinue = false;
-    if (!ex.req.body.used && !ex.ready) this.socket.write(CONTINUE, 'latin1');
+    if (!ex.req.receivedBody.used && !ex.ready) this.socket.write(CONTINUE, 'latin1');
   }
 
   /** Writes the response of `ex`; returns false when a body is still streaming. */
@@ -751,7 +751,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     if (receiving !== undefined) {
       // The broken bytes were inside this request's body: its handler sees the error.
       receiving.keepAlive = false;
-      receiving.req.body.fail(err instanceof Error ? err : new AvxError('AVX_H1_BAD_BODY', message));
+      receiving.req.receivedBody.fail(err instanceof Error ? err : new AvxError('AVX_H1_BAD_BODY', message));
       this.receiving = undefined;
       return;
     }
@@ -811,7 +811,9 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     // RFC 9110 §15.5.9: 408 when the client took too long to send its request.
     this.stopReading();
     if (this.receiving !== undefined) {
-      this.receiving.req.body.fail(new AvxError('AVX_REQUEST_TIMEOUT', 'the request body took too long'));
+      this.receiving.req.receivedBody.fail(
+        new AvxError('AVX_REQUEST_TIMEOUT', 'the request body took too long'),
+      );
       this.receiving = undefined;
     }
     if (this.queue.length === 0) this.answerAndClose(408, 'Request Timeout');

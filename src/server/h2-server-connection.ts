@@ -326,7 +326,7 @@ export class H2ServerConnection implements H2ConnectionHandler {
     if (trailers) {
       const ex = stream.data;
       if (ex instanceof H2Exchange) {
-        if (!ex.discard) ex.req.body.end(fields);
+        if (!ex.discard) ex.req.receivedBody.end(fields);
       } else H2ExtendedConnect.tunnelOf(stream)?.onStreamData(Buffer.alloc(0), true);
       return;
     }
@@ -408,7 +408,7 @@ export class H2ServerConnection implements H2ConnectionHandler {
     const ex = stream.data as H2Exchange | undefined;
     if (ex === undefined) return;
     const n = data.length;
-    const body = ex.req.body;
+    const body = ex.req.receivedBody;
     if (n > 0) {
       if (ex.discard || body.settled || !body.push(data)) {
         ex.discard = true;
@@ -710,7 +710,7 @@ export class H2ServerConnection implements H2ConnectionHandler {
       for (const push of pushes) if (!push.answered) push.cancel();
     }
     // The response is out: a request body nobody read is no longer wanted.
-    const body = ex.req.body;
+    const body = ex.req.receivedBody;
     if (!body.settled && !body.used) {
       ex.discard = true;
       ex.resume();

@@ -43,7 +43,16 @@ export class Request {
   /** The path part of the target, without the query, not percent-decoded. */
   readonly path: string;
   readonly headers: Headers;
-  readonly body: IncomingBody;
+  /**
+   * The body. Middleware may replace it with one derived from it (`requestDecompression()`
+   * puts the decoded body here).
+   */
+  body: IncomingBody;
+  /**
+   * The body as the connection receives it, the one it delivers bytes to and fails when the
+   * client goes away, whatever middleware put in {@link body}.
+   */
+  readonly receivedBody: IncomingBody;
   readonly protocol: RequestProtocol;
   readonly remoteAddress: string;
   readonly remotePort: number;
@@ -88,6 +97,7 @@ export class Request {
     this.url = init.target;
     this.headers = init.headers;
     this.body = init.body;
+    this.receivedBody = init.body;
     this.protocol = init.protocol;
     this.remoteAddress = init.connection.remoteAddress;
     this.remotePort = init.connection.remotePort;
@@ -145,6 +155,7 @@ export class Request {
     if (this.abortReason !== undefined) return;
     this.abortReason = reason;
     this.abort?.abort(reason);
+    if (!this.receivedBody.settled) this.receivedBody.fail(reason);
     if (!this.body.settled) this.body.fail(reason);
   }
 

@@ -8,7 +8,7 @@ import test from 'node:test';
 import zlib from 'node:zlib';
 import { Client } from '../../src/client/client.js';
 import { DecompressionError } from '../../src/client/client-errors.js';
-import { parseContentCodings } from '../../src/client/decompression-policy.js';
+import { parseContentCodings } from '../../src/core/content-decoding.js';
 import { httpServer } from './client-test-servers.js';
 
 const TEXT = 'avx-http '.repeat(20_000);
