@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { Client } from '../../../src/client/client.js';
 import { requestCompression } from '../../../src/client/compression/request-compression-policy.js';
+import { IncomingBody } from '../../../src/core/incoming-body.js';
 import { App } from '../../../src/server/app.js';
 import { requestDecompression } from '../../../src/server/middleware/request-decompression.js';
 import { Response } from '../../../src/server/response.js';
@@ -141,6 +142,36 @@ test('our client falls back to an uncompressed body when our server refuses the 
     assert.ok(policy.refused(new URL(server.url).origin));
   } finally {
     await client.close();
+    await server.close();
+  }
+});
+
+test('regression: the HTTP/1.1 and HTTP/2 drivers delivered body bytes to a req.body middleware had replaced', async () => {
+  // Before the fix a middleware's body (here: one that upper-cases what it reads) received the
+  // raw bytes itself, so the handler read them unchanged.
+  const app = new App();
+  app.use((req, next) => {
+    const source = req.body;
+    const upper = new IncomingBody();
+    void (async () => {
+      for await (const chunk of source)
+        upper.push(Buffer.from(chunk.toString('latin1').toUpperCase(), 'latin1'));
+      upper.end();
+    })();
+    req.body = upper;
+    return next();
+  });
+  app.post('/', async (req) => req.text());
+  const server = await app.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    for (const http2 of [false, true]) {
+      const client = new Client({ http2 });
+      const res = await client.post(`${server.url}/`, { body: 'lima, bogota' });
+      assert.equal(res.httpVersion, http2 ? '2' : '1.1');
+      assert.equal(await res.text(), 'LIMA, BOGOTA', http2 ? 'h2c' : 'HTTP/1.1');
+      await client.close();
+    }
+  } finally {
     await server.close();
   }
 });
