@@ -19,6 +19,12 @@ export {
   type SigV4SignOptions,
   UNSIGNED_PAYLOAD,
 } from './client/aws/sigv4-signer.js';
+export { type CacheDirectives, parseCacheControl } from './client/cache/cache-control.js';
+export { type CacheOptions, cacheKey, cachePolicy } from './client/cache/cache-policy.js';
+export { type CacheStatusParams, formatCacheStatus } from './client/cache/cache-status.js';
+export type { CacheStore } from './client/cache/cache-store.js';
+export { MemoryCacheStore, type MemoryCacheStoreOptions } from './client/cache/memory-cache-store.js';
+export type { StoredResponse } from './client/cache/stored-response.js';
 export {
   Client,
   type ClientOptions,
@@ -76,6 +82,33 @@ export type { Dispatch, DispatchMiddleware } from './client/dispatch.js';
 export type { PoolStats } from './client/pool/origin-pool.js';
 export { type ProxyOptions, ProxySelector } from './client/proxy-config.js';
 export { type RedirectOptions, redirectPolicy } from './client/redirect-policy.js';
+export {
+  type GeoPoint,
+  greatCircleDistanceKm,
+  isLatamRegionId,
+  LATAM_REGION_PRESETS,
+  type LatamRegionId,
+  latamRegionPreset,
+  orderByDistance,
+  type RegionPreset,
+} from './client/regional/latam-region-presets.js';
+export { Admission, CircuitState, RegionCircuitBreaker } from './client/regional/region-circuit-breaker.js';
+export {
+  AllRegionsFailedError,
+  HedgeCancelledError,
+  RegionalOptionsError,
+  type RegionFailure,
+  UnknownRegionError,
+} from './client/regional/regional-errors.js';
+export {
+  type RegionalCounters,
+  type RegionalFailoverMiddleware,
+  type RegionalFailoverOptions,
+  type RegionalHedgeOptions,
+  type RegionEndpoint,
+  type RegionHealth,
+  regionalFailover,
+} from './client/regional/regional-failover.js';
 export { RequestBody, type RequestBodyInit } from './client/request-body.js';
 export { type RetryOptions, retryPolicy } from './client/retry-policy.js';
 export { isFieldValue, isToken } from './core/char-classes.js';
