@@ -182,6 +182,17 @@ export { HpackEncoder, type HpackEncoderOptions } from './h2/hpack-encoder.js';
 export { HuffmanCodec } from './h2/huffman-codec.js';
 export { type PriorityParams, parsePriorityField } from './h2/priority-field.js';
 export { H2PriorityScheduler } from './h2/priority-scheduler.js';
+export { QpackDecoder, type QpackDecoderOptions, type QpackFieldSection } from './h3/qpack-decoder.js';
+export { QpackDynamicTable } from './h3/qpack-dynamic-table.js';
+export { QpackEncoder, type QpackEncoderOptions } from './h3/qpack-encoder.js';
+export {
+  QpackDecoderStreamError,
+  QpackDecompressionError,
+  QpackEncoderStreamError,
+  QpackError,
+  QpackErrorCode,
+  type QpackErrorKind,
+} from './h3/qpack-error.js';
 export { ByteQueue, ByteQueueUnderflowError } from './runtime/byte-queue.js';
 export {
   formatHttpDate,
