@@ -76,10 +76,13 @@ async function slowUplink(port: number, bytesPerSecond: number) {
     // Each chunk is passed on only after the time it takes at the rate, as on a slow link.
     client.on('data', (chunk: Buffer) => {
       client.pause();
-      setTimeout(() => {
-        upstream.write(chunk);
-        client.resume();
-      }, (chunk.length * 1000) / bytesPerSecond);
+      setTimeout(
+        () => {
+          upstream.write(chunk);
+          client.resume();
+        },
+        (chunk.length * 1000) / bytesPerSecond,
+      );
     });
     const end = () => {
       client.destroy();
