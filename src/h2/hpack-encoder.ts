@@ -12,6 +12,7 @@
  * the next block (§4.2, §6.3).
  */
 import { Buffer } from 'node:buffer';
+import { isNeverIndexed, NOT_INDEXED_FIELDS } from './field-indexing-policy.js';
 import { HpackDynamicTable, hpackEntrySize } from './hpack-dynamic-table.js';
 import { encodeHpackInteger } from './hpack-integer.js';
 import {
@@ -32,27 +33,6 @@ export interface HpackEncoderOptions {
 /** Names whose values are not worth indexing (they change per message). */
 /** Most remembered literal encodings per encoder (see `literals`); the map is cleared when full. */
 const MAX_LITERALS = 16;
-
-const NOT_INDEXED: ReadonlySet<string> = new Set([
-  ':path',
-  'content-length',
-  'date',
-  'etag',
-  'if-modified-since',
-  'if-none-match',
-  'last-modified',
-  'location',
-  'age',
-  'content-range',
-  'expires',
-  'x-request-id',
-]);
-
-/** Names never indexed (RFC 7541 §7.1.3). */
-const NEVER_INDEXED: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization']);
-
-/** Cookie values shorter than this are never indexed (RFC 7541 §7.1.3). */
-const SHORT_COOKIE = 20;
 
 /** The buffer header blocks are encoded into (see {@link HpackEncoder.encode}); grows as needed. */
 let blockOut: Buffer = Buffer.allocUnsafe(1024);
@@ -143,10 +123,9 @@ export class HpackEncoder {
         else this.nameIndex.delete(name);
       }
     }
-    const never =
-      NEVER_INDEXED.has(name) ||
-      ((name === 'cookie' || name === 'set-cookie') && value.length < SHORT_COOKIE);
-    const index = !never && !NOT_INDEXED.has(name) && hpackEntrySize(name, value) <= (table.maxSize * 3) >> 2;
+    const never = isNeverIndexed(name, value);
+    const index =
+      !never && !NOT_INDEXED_FIELDS.has(name) && hpackEntrySize(name, value) <= (table.maxSize * 3) >> 2;
     // A field kept out of the table on purpose (date, content-length, ...) under a static name
     // encodes to the same octets every time its value repeats (`date` for a whole second): copy
     // them rather than Huffman-encode the value again for every response.

@@ -17,6 +17,7 @@
  * fields that change per message (`:path`, `content-length`, `date`, ...) are not inserted.
  */
 import { Buffer } from 'node:buffer';
+import { isNeverIndexed, NOT_INDEXED_FIELDS } from '../h2/field-indexing-policy.js';
 import { QpackDynamicTable, qpackEntrySize } from './qpack-dynamic-table.js';
 import { QpackDecoderStreamError } from './qpack-error.js';
 import { encodeRequiredInsertCount, qpackMaxEntries } from './qpack-field-section-prefix.js';
@@ -53,28 +54,6 @@ export interface QpackEncoderOptions {
    */
   drainingFraction?: number;
 }
-
-/** Names whose values are not worth inserting (they change per message). */
-const NOT_INDEXED: ReadonlySet<string> = new Set([
-  ':path',
-  'content-length',
-  'date',
-  'etag',
-  'if-modified-since',
-  'if-none-match',
-  'last-modified',
-  'location',
-  'age',
-  'content-range',
-  'expires',
-  'x-request-id',
-]);
-
-/** Names never inserted, sent with the N bit (RFC 9204 §4.5.4, §7.1.3). */
-const NEVER_INDEXED: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization']);
-
-/** Cookie values shorter than this are never inserted (RFC 9204 §7.1.3). */
-const SHORT_COOKIE = 20;
 
 /** A field section with a non-zero Required Insert Count that is not acknowledged yet. */
 interface OutstandingSection {
@@ -183,16 +162,14 @@ export class QpackEncoder {
         body.writeInteger(staticIndex, 6, 0xc0);
         continue;
       }
-      const never =
-        NEVER_INDEXED.has(name) ||
-        ((name === 'cookie' || name === 'set-cookie') && value.length < SHORT_COOKIE);
+      const never = isNeverIndexed(name, value);
       if (dynamic && !never) {
         let abs = table.findField(name, value, table.droppedCount);
         if (abs !== -1 && abs < draining && usable(table.insertCount)) {
           // RFC 9204 §2.1.1.1: about to be evicted; refresh it with a Duplicate (§4.3.4).
           abs = this.canInsert(qpackEntrySize(name, value), lowest) ? this.duplicate(abs) : -1;
         }
-        if (abs === -1 && !NOT_INDEXED.has(name) && this.shouldInsert(name, value, lowest)) {
+        if (abs === -1 && !NOT_INDEXED_FIELDS.has(name) && this.shouldInsert(name, value, lowest)) {
           abs = this.insert(name, value);
         }
         if (abs !== -1 && usable(abs)) {

@@ -25,6 +25,7 @@ import {
   type H1ParserOptions,
   H1ResponseBody,
 } from '../../src/h1/h1-types.js';
+import { seededRandom } from '../seeded-random.js';
 import {
   firstEventDifference,
   type RecordedOutcome,
@@ -48,22 +49,11 @@ const MAX_REPORTED_FAILURES = 12;
 
 type Random = () => number;
 
-function mulberry32(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function iterationRandom(seed: number, iteration: number): Random {
   let h = Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(iteration + 1, 0xc2b2ae35);
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
   h = Math.imul(h ^ (h >>> 15), 0x846ca68b);
-  return mulberry32(h ^ (h >>> 16));
+  return seededRandom(h ^ (h >>> 16));
 }
 
 const int = (random: Random, n: number) => Math.floor(random() * n);

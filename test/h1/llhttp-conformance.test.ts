@@ -14,6 +14,7 @@ import test from 'node:test';
 import { H1ParseError } from '../../src/h1/h1-parse-error.js';
 import { H1Parser } from '../../src/h1/h1-parser.js';
 import { H1ResponseBody } from '../../src/h1/h1-types.js';
+import { seededRandom } from '../seeded-random.js';
 import {
   firstEventDifference,
   type RecordedOutcome,
@@ -79,18 +80,6 @@ const UNSUPPORTED_LENIENT_CASES: Record<string, keyof typeof LENIENCIES_NOT_IMPL
   'request/invalid.md:570': 'lf-after-last-chunk',
 };
 
-/** Small seeded PRNG (mulberry32) for reproducible split points. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomCuts(length: number, random: () => number): number[] {
   const count = 1 + Math.floor(random() * Math.min(8, Math.max(1, length)));
   const cuts: number[] = [];
@@ -118,7 +107,7 @@ function checkCase(c: LlhttpCase, index: number): string[] {
   if (whole.error !== null && !(whole.error.thrown instanceof H1ParseError)) {
     problems.push(`threw ${whole.error.name} instead of H1ParseError: ${whole.error.message}`);
   }
-  const random = prng(SPLIT_SEED + index);
+  const random = seededRandom(SPLIT_SEED + index);
   const splits: [string, Buffer[]][] = [['byte by byte', splitBytewise(c.input)]];
   for (let s = 0; s < RANDOM_SPLITS_PER_CASE; s++) {
     const cuts = randomCuts(c.input.length, random);

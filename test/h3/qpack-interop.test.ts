@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import { QpackDecoder, type QpackFieldSection } from '../../src/h3/qpack-decoder.js';
 import { QpackEncoder } from '../../src/h3/qpack-encoder.js';
 import { QpackError } from '../../src/h3/qpack-error.js';
+import { seededRandom } from '../seeded-random.js';
 import {
   encodedFiles,
   errorFiles,
@@ -18,18 +19,6 @@ import {
   readBlocks,
   requireQpackVectors,
 } from './qpack-vectors.js';
-
-/** A small deterministic PRNG (mulberry32), so a failing split can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Cuts `bytes` into pieces: byte by byte when `random` is undefined, else random sizes 1..17. */
 function pieces(bytes: Uint8Array, random: (() => number) | undefined): Uint8Array[] {
@@ -59,7 +48,7 @@ function decodeBlocks(f: QpackEncodedFile, blocks: QpackBlock[], split: Split = 
     initialTableCapacity: f.tableCapacity,
     maxFieldSectionSize: 1 << 24,
   });
-  const random = typeof split === 'number' ? prng(split) : undefined;
+  const random = typeof split === 'number' ? seededRandom(split) : undefined;
   const sections: QpackFieldSection[] = [];
   for (const { streamId, bytes } of blocks) {
     if (streamId === 0) {
@@ -196,7 +185,7 @@ const ENCODER_CASES: readonly EncoderCase[] = [
 function roundTrip(sets: string[][], c: EncoderCase, split: number | undefined): string[][] {
   const encoder = new QpackEncoder({ peerMaxTableCapacity: c.capacity, peerMaxBlockedStreams: c.blocked });
   const decoder = new QpackDecoder({ maxTableCapacity: c.capacity, maxBlockedStreams: c.blocked });
-  const random = split === undefined ? undefined : prng(split);
+  const random = split === undefined ? undefined : seededRandom(split);
   const decoded: QpackFieldSection[] = [];
   let encoderBytes: Buffer[] = [];
   const flush = (): void => {

@@ -163,17 +163,7 @@ export function makeCore(options: Partial<WsConnectionOptions> = {}): {
   return { core, rec };
 }
 
-/** A small seeded PRNG (mulberry32), so random splits are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../seeded-random.js';
 
 /** Splits `bytes` into random pieces (each a fresh copy) of 1..maxPiece bytes. */
 export function randomSplit(bytes: Buffer, random: () => number, maxPiece = 7): Buffer[] {

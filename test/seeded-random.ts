@@ -1,0 +1,16 @@
+/**
+ * A small seeded pseudo-random generator (mulberry32) for tests that split input at random
+ * points or fuzz: the same seed gives the same sequence, so a failing case can be replayed.
+ */
+
+/** Numbers in [0, 1), the same sequence for the same seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
