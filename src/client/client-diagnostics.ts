@@ -11,6 +11,9 @@
  * - `avx:client:request:error`     the same message, `error` set, when the attempt failed
  * - `avx:client:connection:open`   `{ origin, connection }` when the pool creates a connection
  * - `avx:client:connection:close`  `{ origin, connection, error }` when one is gone
+ * - `avx:client:cache`             {@link ClientCacheMessage} for each request the cache handled
+ * - `avx:client:regional`          {@link ClientRegionalMessage} for each failover, hedge sent,
+ *                                  hedge won, and request every region failed
  */
 import { channel } from 'node:diagnostics_channel';
 import type { ClientRequest } from './client-request.js';
@@ -37,3 +40,39 @@ export const clientRequestFinishChannel = channel('avx:client:request:finish');
 export const clientRequestErrorChannel = channel('avx:client:request:error');
 export const clientConnectionOpenChannel = channel('avx:client:connection:open');
 export const clientConnectionCloseChannel = channel('avx:client:connection:close');
+
+/** What the cache did with a request: its outcome, as `Cache-Status` says it (RFC 9211). */
+export type ClientCacheResult =
+  /** Served from the cache, no request sent. */
+  | 'hit'
+  /** Not in the cache (or no stored variant matched): sent, possibly stored. */
+  | 'miss'
+  /** Stored but stale, revalidated: the origin answered 304 and the stored body was served. */
+  | 'revalidated'
+  /** Stored and stale, sent, and the origin's new response served. */
+  | 'stale'
+  /** The origin failed and a stale response was served (stale-if-error). */
+  | 'stale-if-error'
+  /** The request went past the cache (its own validators or range, `no-store`, ...). */
+  | 'bypass'
+  /** `only-if-cached` with nothing stored: 504. */
+  | 'unavailable';
+
+/** The message of `avx:client:cache`. */
+export interface ClientCacheMessage {
+  readonly origin: string;
+  readonly result: ClientCacheResult;
+}
+
+/** What regional failover did. */
+export type ClientRegionalEvent = 'failover' | 'hedge-sent' | 'hedge-won' | 'all-failed';
+
+/** The message of `avx:client:regional`. */
+export interface ClientRegionalMessage {
+  /** The origin the request was addressed to (the placeholder, when one is used). */
+  readonly origin: string;
+  readonly event: ClientRegionalEvent;
+}
+
+export const clientCacheChannel = channel('avx:client:cache');
+export const clientRegionalChannel = channel('avx:client:regional');

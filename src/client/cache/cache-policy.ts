@@ -24,6 +24,11 @@ import { Headers } from '../../core/headers.js';
 import { IncomingBody } from '../../core/incoming-body.js';
 import { isSafeMethod } from '../../core/method.js';
 import { formatHttpDate } from '../../runtime/http-date.js';
+import {
+  type ClientCacheMessage,
+  type ClientCacheResult,
+  clientCacheChannel,
+} from '../client-diagnostics.js';
 import type { ClientRequest } from '../client-request.js';
 import { ClientResponse } from '../client-response.js';
 import type { Dispatch, DispatchMiddleware } from '../dispatch.js';
@@ -138,6 +143,10 @@ export function cachePolicy(options: CacheOptions = {}): DispatchMiddleware {
 
   const status = (response: ClientResponse, params: CacheStatusParams): ClientResponse => {
     response.headers.append('cache-status', formatCacheStatus(name, params));
+    if (clientCacheChannel.hasSubscribers) {
+      const message: ClientCacheMessage = { origin: originOf(response.url), result: cacheResult(params) };
+      clientCacheChannel.publish(message);
+    }
     return response;
   };
 
@@ -375,5 +384,29 @@ function onlyIfCached(request: ClientRequest, cacheName: string): ClientResponse
     ['content-length', '0'],
     ['cache-status', formatCacheStatus(cacheName, { detail: 'only-if-cached' })],
   ]);
+  if (clientCacheChannel.hasSubscribers) {
+    const message: ClientCacheMessage = { origin: request.url.origin, result: 'unavailable' };
+    clientCacheChannel.publish(message);
+  }
   return new ClientResponse(504, 'Gateway Timeout', headers, IncomingBody.empty(), request.url.href, '1.1');
+}
+
+/** The outcome a Cache-Status says, for `avx:client:cache` (client-diagnostics.ts). */
+function cacheResult(params: CacheStatusParams): ClientCacheResult {
+  if (params.hit === true) return 'hit';
+  if (params.detail === 'stale-if-error') return 'stale-if-error';
+  if (params.detail === 'only-if-cached') return 'unavailable';
+  if (params.fwd === 'bypass') return 'bypass';
+  if (params.fwdStatus === 304) return 'revalidated';
+  if (params.fwd === 'stale') return 'stale';
+  return 'miss';
+}
+
+/** `scheme://host:port` of a URL string, or `''`. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
 }

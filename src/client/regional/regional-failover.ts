@@ -35,6 +35,11 @@
 import { performance } from 'node:perf_hooks';
 import { isIdempotentMethod } from '../../core/method.js';
 import { defaultTimerWheel, type TimerHandle, type TimerWheel } from '../../runtime/timer-wheel.js';
+import {
+  type ClientRegionalEvent,
+  type ClientRegionalMessage,
+  clientRegionalChannel,
+} from '../client-diagnostics.js';
 import { ClientError } from '../client-errors.js';
 import { abortError } from '../client-exchange.js';
 import type { ClientRequest } from '../client-request.js';
@@ -292,6 +297,19 @@ class RegionalRouter {
   readonly initialAfterMs: number;
   readonly counters: MutableCounters = { failovers: 0, hedgesSent: 0, hedgesWon: 0, allRegionsFailed: 0 };
 
+  /** Counts `event` and publishes it on `avx:client:regional` (client-diagnostics.ts). */
+  note(event: ClientRegionalEvent, request: ClientRequest): void {
+    const counters = this.counters;
+    if (event === 'failover') counters.failovers++;
+    else if (event === 'hedge-sent') counters.hedgesSent++;
+    else if (event === 'hedge-won') counters.hedgesWon++;
+    else counters.allRegionsFailed++;
+    if (clientRegionalChannel.hasSubscribers) {
+      const message: ClientRegionalMessage = { origin: request.url.origin, event };
+      clientRegionalChannel.publish(message);
+    }
+  }
+
   constructor(options: RegionalFailoverOptions) {
     if (options === null || typeof options !== 'object') {
       throw new RegionalOptionsError('regionalFailover() needs options with endpoints');
@@ -373,7 +391,7 @@ class RegionalRouter {
         failures = withFailure(failures, { region: region.id, origin: region.origin, kind: 'circuit-open' });
         continue;
       }
-      if (tried) this.counters.failovers++;
+      if (tried) this.note('failover', request);
       tried = true;
       const start = this.now();
       let response: ClientResponse;
@@ -411,7 +429,7 @@ class RegionalRouter {
       region.latency.record(now - start);
       return response;
     }
-    this.counters.allRegionsFailed++;
+    this.note('all-failed', request);
     throw new AllRegionsFailedError(request.url.origin, failures ?? []);
   }
 
@@ -494,7 +512,7 @@ class HedgedRun {
     if (this.#settled) return;
     this.#hedges++;
     if (!this.#launch(true)) return;
-    this.#router.counters.hedgesSent++;
+    this.#router.note('hedge-sent', this.#request);
     this.#armHedge();
   }
 
@@ -561,7 +579,7 @@ class HedgedRun {
     }
     region.breaker.onSuccess();
     region.latency.record(now - attempt.start);
-    if (attempt.isHedge) router.counters.hedgesWon++;
+    if (attempt.isHedge) router.note('hedge-won', this.#request);
     this.#settle();
     this.#resolve(response);
   }
@@ -586,7 +604,7 @@ class HedgedRun {
   /** An attempt failed: the next region now, else wait for the others, else give up. */
   #failover(): void {
     if (this.#launch(false)) {
-      this.#router.counters.failovers++;
+      this.#router.note('failover', this.#request);
       this.#armHedge();
       return;
     }
@@ -595,7 +613,7 @@ class HedgedRun {
 
   #allFailed(): void {
     this.#settle();
-    this.#router.counters.allRegionsFailed++;
+    this.#router.note('all-failed', this.#request);
     this.#reject(new AllRegionsFailedError(this.#request.url.origin, this.#failures ?? []));
   }
 

@@ -8,11 +8,19 @@
  * - `http_client_open_connections{origin}` (gauge, from connection open/close events)
  * - `http_client_pool_connections{origin,state}` (gauge: `active`, `idle`, `connecting` and
  *   `pending` requests, read from the clients given to {@link ClientMetrics.observe} at scrape)
+ * - `http_client_cache_requests_total{origin,result}` (counter: what `cachePolicy()` did with a
+ *   request: `hit`, `miss`, `revalidated`, `stale`, `stale-if-error`, `bypass`, `unavailable`)
+ * - `http_client_regional_events_total{origin,event}` (counter: `regionalFailover()`'s
+ *   `failover`, `hedge-sent`, `hedge-won` and `all-failed`)
  * Every client of the process is counted (the events are process-wide).
  */
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { performance } from 'node:perf_hooks';
-import type { ClientRequestMessage } from '../../client/client-diagnostics.js';
+import type {
+  ClientCacheMessage,
+  ClientRegionalMessage,
+  ClientRequestMessage,
+} from '../../client/client-diagnostics.js';
 import { methodLabel } from '../http-label-values.js';
 import type { Counter } from './counter.js';
 import type { Gauge } from './gauge.js';
@@ -38,6 +46,8 @@ export class ClientMetrics {
   readonly duration: Histogram;
   readonly openConnections: Gauge;
   readonly pool: Gauge;
+  readonly cache: Counter;
+  readonly regional: Counter;
   private readonly clients = new Set<PoolStatsSource>();
   private readonly origins = new Set<string>();
   private readonly onFinish = (message: unknown) => this.record(message as ClientRequestMessage, false);
@@ -49,6 +59,14 @@ export class ClientMetrics {
   };
   private readonly onClose = (message: unknown) =>
     this.openConnections.child((message as { origin: string }).origin).dec();
+  private readonly onCache = (message: unknown) => {
+    const m = message as ClientCacheMessage;
+    this.cache.child(m.origin, m.result).inc();
+  };
+  private readonly onRegional = (message: unknown) => {
+    const m = message as ClientRegionalMessage;
+    this.regional.child(m.origin, m.event).inc();
+  };
   /** The start channel must have a subscriber for the exchange to publish the others. */
   private readonly onStart = () => {};
 
@@ -98,6 +116,20 @@ export class ClientMetrics {
         }
       },
     });
+    this.cache = registry.counter({
+      name: 'http_client_cache_requests_total',
+      help: 'Requests the client cache handled, by origin and outcome (hit, miss, revalidated, ...)',
+      labelNames: ['origin', 'result'],
+      maxSeries,
+    });
+    this.regional = registry.counter({
+      name: 'http_client_regional_events_total',
+      help: 'Regional failover events, by origin: failover, hedge-sent, hedge-won, all-failed',
+      labelNames: ['origin', 'event'],
+      maxSeries,
+    });
+    subscribe('avx:client:cache', this.onCache);
+    subscribe('avx:client:regional', this.onRegional);
     subscribe('avx:client:request:start', this.onStart);
     subscribe('avx:client:request:finish', this.onFinish);
     subscribe('avx:client:request:error', this.onError);
@@ -112,6 +144,8 @@ export class ClientMetrics {
 
   /** Stops listening to the client's events. */
   close(): void {
+    unsubscribe('avx:client:cache', this.onCache);
+    unsubscribe('avx:client:regional', this.onRegional);
     unsubscribe('avx:client:request:start', this.onStart);
     unsubscribe('avx:client:request:finish', this.onFinish);
     unsubscribe('avx:client:request:error', this.onError);
