@@ -63,6 +63,50 @@ export function writeVarint(buf: Uint8Array, offset: number, value: number): num
   return offset + length;
 }
 
+/**
+ * Writes `value` as a varint of exactly `length` bytes (RFC 9000 §16 allows a longer form than
+ * needed: a Length field written before its value is known); returns the offset after it.
+ */
+export function writeVarintOfLength(
+  buf: Uint8Array,
+  offset: number,
+  value: number,
+  length: 1 | 2 | 4 | 8,
+): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`not a varint value: ${value}`);
+  if (varintLength(value) > length) throw new RangeError(`${value} does not fit a ${length}-byte varint`);
+  if (offset + length > buf.length) throw new RangeError('buffer too short for the varint');
+  let v = value;
+  for (let i = length - 1; i >= 0; i--) {
+    buf[offset + i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+  buf[offset] = buf[offset]! | ((31 - Math.clz32(length)) << 6);
+  return offset + length;
+}
+
+/** Bytes a varint of the bigint `value` takes; RangeError outside 0 .. 2^62 - 1. */
+export function varintLengthBig(value: bigint): 1 | 2 | 4 | 8 {
+  if (value < 0n || value > VARINT_MAX) throw new RangeError(`not a varint value: ${value}`);
+  if (value < 0x40n) return 1;
+  if (value < 0x4000n) return 2;
+  if (value < 0x40000000n) return 4;
+  return 8;
+}
+
+/** Writes the bigint `value` (0 .. 2^62 - 1) in its shortest form; returns the offset after it. */
+export function writeVarintBig(buf: Uint8Array, offset: number, value: bigint): number {
+  const length = varintLengthBig(value);
+  if (offset + length > buf.length) throw new RangeError('buffer too short for the varint');
+  let v = value;
+  for (let i = length - 1; i >= 0; i--) {
+    buf[offset + i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  buf[offset] = buf[offset]! | ((31 - Math.clz32(length)) << 6);
+  return offset + length;
+}
+
 /** `value` as a varint of its own, in its shortest form. */
 export function encodeVarint(value: number): Uint8Array {
   const out = new Uint8Array(varintLength(value));

@@ -6,7 +6,10 @@ import {
   readVarintBig,
   VARINT_MAX,
   varintLength,
+  varintLengthBig,
   writeVarint,
+  writeVarintBig,
+  writeVarintOfLength,
 } from '../../src/quic/quic-varint.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
@@ -50,4 +53,18 @@ test('a varint cut short reads as -1 (wait for more); bad values and short buffe
     assert.throws(() => encodeVarint(bad), RangeError);
   }
   assert.throws(() => writeVarint(new Uint8Array(1), 0, 64), RangeError);
+});
+
+test('writeVarintOfLength writes a longer form than needed; writeVarintBig writes up to 2^62 - 1', () => {
+  const four = new Uint8Array(4);
+  writeVarintOfLength(four, 0, 37, 4);
+  assert.deepEqual([...four], [0x80, 0, 0, 37]);
+  assert.equal(readVarint(four, 0), 37);
+  assert.throws(() => writeVarintOfLength(new Uint8Array(2), 0, 16384, 2), RangeError);
+  const big = new Uint8Array(8);
+  writeVarintBig(big, 0, 151288809941952652n);
+  assert.deepEqual(Buffer.from(big).toString('hex'), 'c2197c5eff14e88c');
+  assert.equal(varintLengthBig(VARINT_MAX), 8);
+  assert.throws(() => varintLengthBig(VARINT_MAX + 1n), RangeError);
+  assert.throws(() => varintLengthBig(-1n), RangeError);
 });
