@@ -182,6 +182,15 @@ export { HpackEncoder, type HpackEncoderOptions } from './h2/hpack-encoder.js';
 export { HuffmanCodec } from './h2/huffman-codec.js';
 export { type PriorityParams, parsePriorityField } from './h2/priority-field.js';
 export { H2PriorityScheduler } from './h2/priority-scheduler.js';
+export {
+  type H3Command,
+  H3Connection,
+  type H3ConnectionOptions,
+  type H3Event,
+  type H3Role,
+} from './h3/h3-connection.js';
+export { H3Error, H3ErrorCode, type H3ErrorScope } from './h3/h3-error.js';
+export { H3SettingId, type H3Settings } from './h3/h3-settings.js';
 export { QpackDecoder, type QpackDecoderOptions, type QpackFieldSection } from './h3/qpack-decoder.js';
 export { QpackDynamicTable } from './h3/qpack-dynamic-table.js';
 export { QpackEncoder, type QpackEncoderOptions } from './h3/qpack-encoder.js';

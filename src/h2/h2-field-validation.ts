@@ -8,6 +8,7 @@
  * type PROTOCOL_ERROR. The checks return a reason string, or undefined when the section is
  * well-formed, and never allocate on success.
  */
+import { fieldValueProblem } from '../core/field-value-rules.js';
 
 /** What a successful check learned, reused across calls. */
 export interface H2FieldFacts {
@@ -50,21 +51,6 @@ function nameProblem(name: string, start: number): string | undefined {
   return undefined;
 }
 
-function valueProblem(value: string): string | undefined {
-  const n = value.length;
-  if (n === 0) return undefined;
-  const first = value.charCodeAt(0);
-  const last = value.charCodeAt(n - 1);
-  if (first === 0x20 || first === 0x09 || last === 0x20 || last === 0x09) {
-    return 'field value with leading or trailing whitespace (RFC 9113 §8.2.1)';
-  }
-  for (let i = 0; i < n; i++) {
-    const c = value.charCodeAt(i);
-    if (c === 0 || c === 0x0a || c === 0x0d) return 'NUL, CR or LF in a field value (RFC 9113 §8.2.1)';
-  }
-  return undefined;
-}
-
 /** RFC 9110 §5.6.2: a non-empty token (the `:protocol` value, RFC 8441 §4). */
 function isToken(value: string): boolean {
   return /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(value);
@@ -76,7 +62,7 @@ function regularProblem(fields: readonly string[], from: number, facts: H2FieldF
     const name = fields[i]!;
     const value = fields[i + 1]!;
     if (name.charCodeAt(0) === 0x3a) return `pseudo-header ${name} after a regular field (RFC 9113 §8.3)`;
-    const problem = nameProblem(name, 0) ?? valueProblem(value);
+    const problem = nameProblem(name, 0) ?? fieldValueProblem(value);
     if (problem !== undefined) return problem;
     if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name} (RFC 9113 §8.2.2)`;
     if (name === 'te' && value !== 'trailers') return 'TE other than "trailers" (RFC 9113 §8.2.2)';
@@ -146,7 +132,7 @@ export function checkRequestFields(
       default:
         return `unknown or response pseudo-header ${name} in a request (RFC 9113 §8.3)`;
     }
-    const problem = valueProblem(value);
+    const problem = fieldValueProblem(value);
     if (problem !== undefined) return problem;
   }
   if (facts.method === '') return 'missing :method (RFC 9113 §8.3.1)';
