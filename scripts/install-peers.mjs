@@ -13,6 +13,7 @@ const PEERS = [
   { command: 'nginx', pkg: 'nginx-light' },
   { command: 'promtool', pkg: 'prometheus' },
   { command: 'prometheus', pkg: 'prometheus' },
+  { command: 'gtlsclient', pkg: 'ngtcp2-client' },
   { command: 'redis-server', pkg: 'redis-server' },
 ];
 /** The load generators of bench/ (taskset comes with util-linux, on every Debian). */
