@@ -6,7 +6,7 @@
  * secret of a key update (§6.1). Pure functions: bytes in, bytes out.
  */
 import { Buffer } from 'node:buffer';
-import { createHmac } from 'node:crypto';
+import { hkdfExpandLabel, hkdfExtract } from '../tls13/tls13-key-schedule.js';
 
 /** RFC 9001 §5.2: the version 1 initial_salt. */
 export const QUIC_V1_INITIAL_SALT = Uint8Array.from(
@@ -39,54 +39,6 @@ export function quicHashOf(algorithm: QuicAeadAlgorithm): 'sha256' | 'sha384' {
   return SUITES[algorithm].hash;
 }
 
-/** HKDF-Extract(salt, IKM) = HMAC-Hash(salt, IKM) (RFC 5869 §2.2). */
-export function hkdfExtract(hash: 'sha256' | 'sha384', salt: Uint8Array, ikm: Uint8Array): Uint8Array {
-  return new Uint8Array(createHmac(hash, salt).update(ikm).digest());
-}
-
-/** HKDF-Expand(PRK, info, L) (RFC 5869 §2.3): T(i) = HMAC(PRK, T(i-1) | info | i). */
-export function hkdfExpand(
-  hash: 'sha256' | 'sha384',
-  prk: Uint8Array,
-  info: Uint8Array,
-  length: number,
-): Uint8Array {
-  const hashLength = hash === 'sha256' ? 32 : 48;
-  if (!(length > 0 && length <= 255 * hashLength))
-    throw new RangeError(`HKDF-Expand length ${length} out of range`);
-  const out = new Uint8Array(length);
-  let previous: Uint8Array = new Uint8Array(0);
-  for (let i = 1, filled = 0; filled < length; i++) {
-    previous = createHmac(hash, prk).update(previous).update(info).update(Uint8Array.of(i)).digest();
-    out.set(previous.subarray(0, Math.min(hashLength, length - filled)), filled);
-    filled += hashLength;
-  }
-  return out;
-}
-
-/**
- * HKDF-Expand-Label(Secret, Label, Context, Length) (RFC 8446 §7.1): HKDF-Expand with the
- * HkdfLabel struct { uint16 length; opaque label<7..255> = "tls13 " + Label; opaque context<0..255> }.
- */
-export function hkdfExpandLabel(
-  secret: Uint8Array,
-  label: string,
-  context: Uint8Array,
-  length: number,
-  hash: 'sha256' | 'sha384' = 'sha256',
-): Uint8Array {
-  const fullLabel = Buffer.from(`tls13 ${label}`, 'ascii');
-  if (fullLabel.length > 255 || context.length > 255) throw new RangeError('HKDF label or context too long');
-  const info = new Uint8Array(2 + 1 + fullLabel.length + 1 + context.length);
-  info[0] = length >> 8;
-  info[1] = length & 0xff;
-  info[2] = fullLabel.length;
-  info.set(fullLabel, 3);
-  info[3 + fullLabel.length] = context.length;
-  info.set(context, 4 + fullLabel.length);
-  return hkdfExpand(hash, secret, info, length);
-}
-
 /** The Initial secrets of a connection (RFC 9001 §5.2). */
 export interface QuicInitialSecrets {
   initialSecret: Uint8Array;
@@ -107,8 +59,8 @@ export function quicInitialSecrets(
   const empty = new Uint8Array(0);
   return {
     initialSecret,
-    clientInitialSecret: hkdfExpandLabel(initialSecret, 'client in', empty, 32),
-    serverInitialSecret: hkdfExpandLabel(initialSecret, 'server in', empty, 32),
+    clientInitialSecret: hkdfExpandLabel('sha256', initialSecret, 'client in', empty, 32),
+    serverInitialSecret: hkdfExpandLabel('sha256', initialSecret, 'server in', empty, 32),
   };
 }
 
@@ -121,9 +73,9 @@ export function deriveQuicPacketKeys(secret: Uint8Array, algorithm: QuicAeadAlgo
   const empty = new Uint8Array(0);
   return {
     algorithm,
-    key: hkdfExpandLabel(secret, 'quic key', empty, keyLength, hash),
-    iv: hkdfExpandLabel(secret, 'quic iv', empty, 12, hash),
-    hp: hkdfExpandLabel(secret, 'quic hp', empty, keyLength, hash),
+    key: hkdfExpandLabel(hash, secret, 'quic key', empty, keyLength),
+    iv: hkdfExpandLabel(hash, secret, 'quic iv', empty, 12),
+    hp: hkdfExpandLabel(hash, secret, 'quic hp', empty, keyLength),
   };
 }
 
@@ -139,5 +91,5 @@ export function quicInitialKeys(clientDcid: Uint8Array): { client: QuicPacketKey
 /** The secret after a key update: HKDF-Expand-Label(secret, "quic ku", "", Hash.length) (RFC 9001 §6.1). */
 export function nextQuicSecret(secret: Uint8Array, algorithm: QuicAeadAlgorithm): Uint8Array {
   const hash = SUITES[algorithm].hash;
-  return hkdfExpandLabel(secret, 'quic ku', new Uint8Array(0), hash === 'sha256' ? 32 : 48, hash);
+  return hkdfExpandLabel(hash, secret, 'quic ku', new Uint8Array(0), hash === 'sha256' ? 32 : 48);
 }

@@ -10,7 +10,6 @@ import { parseQuicFrames } from '../../src/quic/quic-frame-parser.js';
 import { encodeQuicFrames } from '../../src/quic/quic-frame-writer.js';
 import {
   deriveQuicPacketKeys,
-  hkdfExpandLabel,
   nextQuicSecret,
   type QuicPacketKeys,
   quicInitialKeys,
@@ -30,6 +29,7 @@ import {
   unprotectQuicPacket,
   verifyQuicRetryIntegrity,
 } from '../../src/quic/quic-packet-protection.js';
+import { hkdfExpandLabel } from '../../src/tls13/tls13-key-schedule.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -216,7 +216,7 @@ test('RFC 9001 A.5: ChaCha20-Poly1305 short header packet (key, iv, hp, ku, nonc
     '1223504755036d556342ee9361d253421a826c9ecdf3c7148684b36b714881f9',
   );
   assert.equal(
-    toHex(hkdfExpandLabel(secret, 'quic ku', new Uint8Array(0), 32)),
+    toHex(hkdfExpandLabel('sha256', secret, 'quic ku', new Uint8Array(0), 32)),
     '1223504755036d556342ee9361d253421a826c9ecdf3c7148684b36b714881f9',
   );
   const pn = 654360564;
