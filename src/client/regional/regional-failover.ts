@@ -486,6 +486,8 @@ class HedgedRun {
   #settled = false;
   #timer: TimerHandle | undefined = undefined;
   #failures: RegionFailure[] | undefined = undefined;
+  /** Passes the request's abort on to every running attempt (removed once settled). */
+  #onAbort: (() => void) | undefined = undefined;
 
   constructor(router: RegionalRouter, request: ClientRequest, next: Dispatch) {
     this.#router = router;
@@ -499,10 +501,18 @@ class HedgedRun {
     if (signal?.aborted) {
       this.#settled = true;
       this.#reject(abortError(request.url.origin, signal.reason));
-    } else if (this.#launch(false)) {
-      this.#armHedge();
     } else {
-      this.#allFailed();
+      if (signal !== undefined) {
+        // Each attempt has its own signal, so that losers can be cancelled alone; the request's
+        // abort reaches them all through this one listener (no AbortSignal.any: Node 20.0).
+        const onAbort = () => {
+          for (const a of this.#attempts) if (!a.done) a.controller.abort(signal.reason);
+        };
+        this.#onAbort = onAbort;
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      if (this.#launch(false)) this.#armHedge();
+      else this.#allFailed();
     }
   }
 
@@ -530,8 +540,7 @@ class HedgedRun {
       }
       const attempt = new HedgeAttempt(region, admission, router.now(), isHedge);
       const copy = request.with({ url: router.target(request, region) });
-      const own = attempt.controller.signal;
-      copy.signal = request.signal === undefined ? own : AbortSignal.any([request.signal, own]);
+      copy.signal = attempt.controller.signal;
       this.#attempts.push(attempt);
       this.#inFlight++;
       let sent: Promise<ClientResponse>;
@@ -624,6 +633,7 @@ class HedgedRun {
   /** The request is decided: stop hedging and cancel every attempt still running. */
   #settle(): void {
     this.#settled = true;
+    if (this.#onAbort !== undefined) this.#request.signal?.removeEventListener('abort', this.#onAbort);
     this.#timer?.cancel();
     this.#timer = undefined;
     for (const a of this.#attempts) {
