@@ -2,6 +2,13 @@
  * avx-http public entry point. Everything a user imports comes from here.
  */
 
+export {
+  AltSvcCache,
+  type AltSvcCacheOptions,
+  type AltSvcEntry,
+  type AltSvcField,
+  parseAltSvc,
+} from './client/alt-svc.js';
 export { type AwsCredentialsSource, awsCredentialsFromEnv } from './client/aws/aws-credentials.js';
 export { type PresignAwsUrlOptions, presignAwsUrl } from './client/aws/aws-presigned-url.js';
 export { AwsSigV4Error, type AwsSigV4ErrorCode } from './client/aws/aws-sigv4-error.js';
