@@ -169,6 +169,14 @@ export function cachePolicy(options: CacheOptions = {}): DispatchMiddleware {
     await store.set(key, [...kept, entry]);
   };
 
+  /** Removes one stored variant of `key`. */
+  const drop = async (key: string, entry: StoredResponse): Promise<void> => {
+    const current = (await store.get(key)) ?? [];
+    const kept = current.filter((v) => v !== entry);
+    if (kept.length === 0) await store.delete(key);
+    else await store.set(key, kept);
+  };
+
   /** RFC 9111 §3: may this response to this request be stored? */
   const storable = (
     request: ClientRequest,
@@ -295,8 +303,24 @@ export function cachePolicy(options: CacheOptions = {}): DispatchMiddleware {
     const reason = refusal(found, requestCc);
     if (reason === undefined) return serve(found, request, { hit: true, ttlMs: found.ttl });
     if (requestCc.has('only-if-cached')) return onlyIfCached(request, name);
-    // A HEAD cannot refresh a stored GET's body: send it as it is.
-    if (method === 'HEAD') return status(await next(request), { fwd: reason });
+    if (method === 'HEAD') {
+      // §4.3.5: a HEAD cannot bring a body, but its fields can freshen the stored GET when they
+      // show the same representation; fields that show another one make the entry useless.
+      const requestTime = clock();
+      const response = await next(request);
+      const responseTime = clock();
+      if (response.status === 200) {
+        const verdict = sameRepresentation(found.entry, response.headers);
+        try {
+          if (verdict === 'same')
+            await save(key, freshened(found.entry, response, requestTime, responseTime), presented);
+          else if (verdict === 'different') await drop(key, found.entry);
+        } catch {
+          // best effort: the response is returned either way
+        }
+      }
+      return status(response, { fwd: reason, fwdStatus: response.status });
+    }
 
     // §4.3.1: validate with the stored validators.
     const stored = Headers.fromFlat(found.entry.headers, { trusted: true });
@@ -326,15 +350,7 @@ export function cachePolicy(options: CacheOptions = {}): DispatchMiddleware {
     if (response.status === 304 && sent !== request) {
       // §4.3.4: freshen the stored response with the 304's fields, serve its content.
       await response.dump();
-      // The stored Date and Age described the old response; the 304 is now the latest word.
-      const drop = ['date', 'age'].filter((f) => !response.headers.has(f));
-      const merged = updatedHeaderFields(found.entry.headers, response.headers);
-      const headers: string[] = [];
-      for (let i = 0; i < merged.length; i += 2) {
-        if (!drop.includes(merged[i]!.toLowerCase())) headers.push(merged[i]!, merged[i + 1]!);
-      }
-      if (!response.headers.has('date')) headers.push('date', formatHttpDate(responseTime));
-      const updated: StoredResponse = { ...found.entry, headers, requestTime, responseTime };
+      const updated = freshened(found.entry, response, requestTime, responseTime);
       try {
         await save(key, updated, presented);
       } catch {
@@ -409,4 +425,47 @@ function originOf(url: string): string {
   } catch {
     return '';
   }
+}
+
+/**
+ * The stored response with the fields of a 304 (§4.3.4) or of a HEAD response (§4.3.5) that
+ * showed the same representation: their fields replace the stored ones, and the stored Date and
+ * Age go unless the new response has its own, since they described the older response.
+ */
+function freshened(
+  entry: StoredResponse,
+  response: ClientResponse,
+  requestTime: number,
+  responseTime: number,
+): StoredResponse {
+  const stale = ['date', 'age'].filter((f) => !response.headers.has(f));
+  const merged = updatedHeaderFields(entry.headers, response.headers);
+  const headers: string[] = [];
+  for (let i = 0; i < merged.length; i += 2) {
+    if (!stale.includes(merged[i]!.toLowerCase())) headers.push(merged[i]!, merged[i + 1]!);
+  }
+  if (!response.headers.has('date')) headers.push('date', formatHttpDate(responseTime));
+  return { ...entry, headers, requestTime, responseTime };
+}
+
+/**
+ * Whether a HEAD response's fields describe the stored representation (§4.3.5): the same strong
+ * ETag; else, without ETags, the same Last-Modified and Content-Length. `'unknown'` when there
+ * is nothing to compare.
+ */
+function sameRepresentation(entry: StoredResponse, fresh: Headers): 'same' | 'different' | 'unknown' {
+  const stored = Headers.fromFlat(entry.headers, { trusted: true });
+  const storedTag = stored.get('etag');
+  const freshTag = fresh.get('etag');
+  if (storedTag !== undefined || freshTag !== undefined) {
+    if (storedTag === undefined || freshTag === undefined) return 'different';
+    if (storedTag.startsWith('W/') || freshTag.startsWith('W/'))
+      return storedTag === freshTag ? 'unknown' : 'different';
+    return storedTag === freshTag ? 'same' : 'different';
+  }
+  const storedModified = stored.get('last-modified');
+  const freshModified = fresh.get('last-modified');
+  if (storedModified === undefined && freshModified === undefined) return 'unknown';
+  if (storedModified !== freshModified) return 'different';
+  return stored.get('content-length') === fresh.get('content-length') ? 'same' : 'different';
 }

@@ -493,3 +493,34 @@ test('conditional and range requests from the caller bypass the cache', async ()
     await f.close();
   }
 });
+
+test('a HEAD freshens a stale stored GET when its fields show the same representation (§4.3.5)', async () => {
+  let etag = '"v1"';
+  const f = await cacheFixture((_req, res) => {
+    res.writeHead(200, { etag, 'cache-control': 'max-age=10', 'content-length': '7' });
+    res.end(_req.method === 'HEAD' ? undefined : 'body-v1');
+  });
+  try {
+    assert.equal(await (await f.client.get(`${f.origin}/h`)).text(), 'body-v1');
+    f.clock.advance(20); // stale
+    const head = await f.client.head(`${f.origin}/h`);
+    await head.dump();
+    assert.equal(f.hits, 2, 'the HEAD went to the origin');
+    assert.equal(head.headers.get('cache-status'), 'avx; fwd=stale; fwd-status=200');
+    const after = await f.client.get(`${f.origin}/h`);
+    assert.equal(await after.text(), 'body-v1');
+    assert.equal(f.hits, 2, 'the GET was served from the freshened entry');
+    assert.match(after.headers.get('cache-status')!, /^avx; hit/);
+    // A HEAD showing another representation makes the stored GET useless: it is dropped.
+    f.clock.advance(20);
+    etag = '"v2"';
+    await (await f.client.head(`${f.origin}/h`)).dump();
+    f.clock.advance(1);
+    const fresh = await f.client.get(`${f.origin}/h`);
+    await fresh.text();
+    assert.equal(f.hits, 4, 'after the changed HEAD the GET goes to the origin');
+    assert.match(fresh.headers.get('cache-status')!, /fwd=uri-miss/);
+  } finally {
+    await f.close();
+  }
+});
