@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import type http from 'node:http';
+import http2 from 'node:http2';
 import net from 'node:net';
 import test from 'node:test';
 import { Client } from '../../../src/client/client.js';
@@ -303,5 +304,55 @@ test('hedged requests still fail over at once and list every region when all fai
     await b.close();
     await busy.close();
     await live.close();
+  }
+});
+
+test('over HTTP/2 the losing attempt resets only its stream: the held region keeps its connection', {
+  timeout: 20_000,
+}, async () => {
+  // Two node:http2 cleartext servers (h2c, prior knowledge): one holds every response.
+  const resets: number[] = [];
+  const sessions: http2.ServerHttp2Session[] = [];
+  const heldServer = http2.createServer();
+  heldServer.on('session', (s) => sessions.push(s));
+  let heldStreams = 0;
+  heldServer.on('stream', (stream) => {
+    heldStreams++;
+    stream.on('close', () => resets.push(stream.rstCode));
+  });
+  const fastServer = http2.createServer((_req, res) => res.end('fast h2'));
+  await new Promise<void>((resolve) => heldServer.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => fastServer.listen(0, '127.0.0.1', resolve));
+  const heldOrigin = `http://127.0.0.1:${(heldServer.address() as net.AddressInfo).port}`;
+  const fastOrigin = `http://127.0.0.1:${(fastServer.address() as net.AddressInfo).port}`;
+  const { wheel, advance } = manualWheel();
+  const regional = regionalFailover({
+    endpoints: [
+      { region: 'buenos-aires', url: heldOrigin },
+      { region: 'santiago', url: fastOrigin },
+    ],
+    hedge: { afterMs: 20 },
+    timerWheel: wheel,
+  });
+  const client = new Client({ retry: false, http2: true }).use(regional);
+  try {
+    const pending = client.get(`${PLACEHOLDER}/h2`);
+    await until(() => heldStreams === 1, 'the held region received the request');
+    advance(20);
+    const response = await pending;
+    assert.equal(response.httpVersion, '2');
+    assert.equal(await response.text(), 'fast h2');
+    await until(() => resets.length === 1, 'the held stream closed');
+    assert.equal(resets[0], http2.constants.NGHTTP2_CANCEL, 'reset with CANCEL (RFC 9113 §8.7)');
+    assert.equal(
+      sessions[0]!.closed || sessions[0]!.destroyed,
+      false,
+      'the held region keeps its connection',
+    );
+  } finally {
+    await client.close();
+    for (const s of sessions) s.destroy();
+    await new Promise<void>((resolve) => heldServer.close(() => resolve()));
+    await new Promise<void>((resolve) => fastServer.close(() => resolve()));
   }
 });
