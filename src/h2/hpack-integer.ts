@@ -41,13 +41,15 @@ export interface HpackCursor {
 
 /**
  * Reads an integer with a `prefixBits`-bit prefix at `cursor.offset` (the first byte's flag
- * bits are ignored) and advances the cursor past it.
+ * bits are ignored) and advances the cursor past it. Values above `max` (default 2^31 - 1,
+ * enough for HPACK; QPACK asks for 62 bits, RFC 9204 §4.1.1, and passes 2^53 - 1) are refused.
  */
 export function decodeHpackInteger(
   input: Uint8Array,
   cursor: HpackCursor,
   end: number,
   prefixBits: number,
+  max: number = MAX_DECODED,
 ): number {
   let offset = cursor.offset;
   if (offset >= end) throw new HpackError('truncated integer (RFC 7541 §5.1)');
@@ -59,7 +61,7 @@ export function decodeHpackInteger(
       if (offset >= end) throw new HpackError('truncated integer (RFC 7541 §5.1)');
       const byte = input[offset++]!;
       value += (byte & 0x7f) * shift;
-      if (value > MAX_DECODED) throw new HpackError('integer too large (RFC 7541 §5.1)');
+      if (value > max) throw new HpackError('integer too large (RFC 7541 §5.1)');
       if ((byte & 0x80) === 0) break;
       shift *= 128;
     }

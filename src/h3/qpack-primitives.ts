@@ -67,9 +67,11 @@ export function readPrefixedInteger(
     throw fail('truncated prefixed integer (RFC 9204 §4.1.1)');
   }
   try {
-    return decodeHpackInteger(input, cursor, end, prefixBits);
+    // RFC 9204 §4.1.1 asks for 62-bit integers (stream ids in decoder-stream instructions);
+    // JavaScript numbers hold 53 bits exactly, more than any stream id a connection reaches.
+    return decodeHpackInteger(input, cursor, end, prefixBits, Number.MAX_SAFE_INTEGER);
   } catch (err) {
-    if (err instanceof HpackError) throw fail('prefixed integer above 2^31 - 1 (RFC 9204 §4.1.1)');
+    if (err instanceof HpackError) throw fail('prefixed integer above 2^53 - 1 (RFC 9204 §4.1.1)');
     throw err;
   }
 }

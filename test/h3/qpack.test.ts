@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { encodeHpackInteger } from '../../src/h2/hpack-integer.js';
 import { QpackDecoder } from '../../src/h3/qpack-decoder.js';
 import { QpackDynamicTable } from '../../src/h3/qpack-dynamic-table.js';
 import { QpackEncoder } from '../../src/h3/qpack-encoder.js';
@@ -280,4 +281,17 @@ test('dynamic table: absolute indices, eviction and draining index (RFC 9204 §3
   table.setCapacity(40);
   assert.equal(table.length, 1);
   assert.equal(table.insertCount, 3);
+});
+
+test('decoder-stream stream ids above 2^31 are read (RFC 9204 §4.1.1 asks for 62-bit integers)', () => {
+  const encoder = new QpackEncoder({ peerMaxTableCapacity: 0, peerMaxBlockedStreams: 0 });
+  // Stream Cancellation (§4.4.2): 01 + 6-bit prefix; stream id 2^40 as a prefixed integer.
+  const cancel = (id: number): Uint8Array => {
+    const out = new Uint8Array(12);
+    const end = encodeHpackInteger(id, 6, 0x40, out, 0);
+    return out.subarray(0, end);
+  };
+  assert.doesNotThrow(() => encoder.receiveDecoderStream(cancel(2 ** 40)));
+  assert.doesNotThrow(() => encoder.receiveDecoderStream(cancel(Number.MAX_SAFE_INTEGER)));
+  assert.throws(() => encoder.receiveDecoderStream(cancel(2 ** 60)), QpackDecoderStreamError);
 });
