@@ -1,0 +1,1567 @@
+/**
+ * A sans-I/O QUIC version 1 connection (RFC 9000, RFC 9001, RFC 9002), client or server role.
+ * Datagrams go in with `receiveDatagram(bytes, now)`, datagrams to send come out of
+ * `pollDatagrams(now)`, and time is an input: `nextTimeout()` says when to call
+ * `onTimeout(now)`. No sockets, no timers, no clock. Times are milliseconds on any clock.
+ *
+ * Implemented: the handshake over CRYPTO frames with {@link Tls13Client} / {@link Tls13Server}
+ * (RFC 9001 §4), the three packet number spaces and their keys (§4.1.4), key discard (§4.9),
+ * coalescing and Initial padding (RFC 9000 §12.2, §14.1), ACK generation (§13.2), HANDSHAKE_DONE
+ * (§19.20), the server's anti-amplification limit (§8.1), connection id authentication via
+ * transport parameters (§7.3), streams with flow control (§2-§4), RESET_STREAM / STOP_SENDING
+ * (§3), loss detection and PTO (RFC 9002 §5-§6), NewReno congestion control (RFC 9002 §7),
+ * idle timeout (§10.1) and immediate close with closing / draining (§10.2).
+ *
+ * Not implemented: Retry, version negotiation, 0-RTT, key update, connection migration, new
+ * connection ids (retirement), stateless reset, ECN, persistent congestion, pacing.
+ */
+import { randomBytes } from 'node:crypto';
+import { Tls13Error } from '../tls13/tls13-error.js';
+import {
+  Tls13Client,
+  type Tls13ClientOptions,
+  type Tls13Event,
+  type Tls13Level,
+  Tls13Server,
+  type Tls13ServerOptions,
+} from '../tls13/tls13-handshake.js';
+import { QuicTransportErrorCode as E, QuicError } from './quic-error.js';
+import { parseQuicFrames } from './quic-frame-parser.js';
+import type {
+  QuicAckRange,
+  QuicCryptoFrame,
+  QuicFrame,
+  QuicFramePacketType,
+  QuicStreamFrame,
+} from './quic-frame-types.js';
+import { encodeQuicFrames, quicFrameSize } from './quic-frame-writer.js';
+import { deriveQuicPacketKeys, type QuicPacketKeys, quicInitialKeys } from './quic-initial-secrets.js';
+import {
+  parseQuicPacketHeader,
+  QUIC_VERSION_1,
+  quicPacketNumberLength,
+  writeQuicLongHeader,
+  writeQuicShortHeader,
+} from './quic-packet-header.js';
+import { protectQuicPacket, QUIC_AEAD_TAG_LENGTH, unprotectQuicPacket } from './quic-packet-protection.js';
+import {
+  decodeQuicTransportParameters,
+  defaultQuicTransportParameters,
+  encodeQuicTransportParameters,
+  type QuicTransportParameters,
+} from './quic-transport-parameters.js';
+
+/** Limits and settings of a connection; each is advertised to the peer where §18.2 says so. */
+export interface QuicConnectionLimits {
+  /** Idle timeout in ms (§10.1); default 30000; 0 disables ours. */
+  maxIdleTimeout?: number;
+  /** Connection-level receive window in bytes (MAX_DATA); default 1048576. */
+  maxData?: number;
+  /** Receive window of each stream in bytes (MAX_STREAM_DATA); default 262144. */
+  maxStreamData?: number;
+  /** Bidirectional streams the peer may have open; default 100. */
+  maxStreamsBidi?: number;
+  /** Unidirectional streams the peer may have open; default 100. */
+  maxStreamsUni?: number;
+  /** Bytes of CRYPTO data buffered beyond what was delivered, per level; default 65536. */
+  maxCryptoBuffer?: number;
+  /** Our max_ack_delay in ms (§18.2); default 25. */
+  maxAckDelay?: number;
+  /** Size of the datagrams we build, in bytes; default 1200. */
+  maxDatagramSize?: number;
+}
+
+/** Options of a client connection. */
+export interface QuicClientOptions extends QuicConnectionLimits {
+  role: 'client';
+  /** TLS options (server name, trust anchors, ALPN, certificate check time); the transport parameters are ours. */
+  tls: Omit<Tls13ClientOptions, 'transportParameters'>;
+  /** Our connection id (8 bytes); default random. */
+  sourceConnectionId?: Uint8Array;
+  /** The first Destination Connection ID (at least 8 bytes, §7.2); default random. */
+  destinationConnectionId?: Uint8Array;
+}
+
+/** Options of a server connection (one per client; the driver routes datagrams by DCID). */
+export interface QuicServerOptions extends QuicConnectionLimits {
+  role: 'server';
+  /** TLS options (certificate chain, private key, ALPN); the transport parameters are ours. */
+  tls: Omit<Tls13ServerOptions, 'transportParameters'>;
+  /** Our connection id (8 bytes); default random. */
+  sourceConnectionId?: Uint8Array;
+}
+
+/** Options of {@link QuicConnection}. */
+export type QuicConnectionOptions = QuicClientOptions | QuicServerOptions;
+
+/** What a connection tells its user. */
+export type QuicConnectionEvent =
+  | { type: 'handshake_complete'; alpn: string | undefined; peerTransportParameters: QuicTransportParameters }
+  | { type: 'stream_data'; streamId: number; data: Uint8Array }
+  | { type: 'stream_end'; streamId: number }
+  | { type: 'stream_reset'; streamId: number; errorCode: bigint; finalSize: number }
+  | { type: 'stop_sending'; streamId: number; errorCode: bigint }
+  | {
+      type: 'connection_closed';
+      /** Who ended it: a CONNECTION_CLOSE from the peer, our close (or error), or the idle timer. */
+      by: 'peer' | 'local' | 'idle';
+      application: boolean;
+      errorCode: bigint;
+      reason: string;
+    };
+
+/** Connection states (RFC 9000 §10). */
+export type QuicConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
+
+const CID_LENGTH = 8;
+const MIN_INITIAL_DATAGRAM = 1200;
+const GRANULARITY = 1; // kGranularity, ms (RFC 9002 §6.1.2)
+const INITIAL_RTT = 333; // RFC 9002 §6.2.2
+const PACKET_THRESHOLD = 3; // kPacketThreshold (RFC 9002 §6.1.1)
+const MAX_ACK_RANGES = 32;
+const MAX_DATAGRAMS_PER_POLL = 64;
+
+/** The three packet number spaces (RFC 9000 §12.3). */
+const SPACES = [0, 1, 2] as const;
+type SpaceIndex = (typeof SPACES)[number];
+const LEVEL_OF: readonly Tls13Level[] = ['initial', 'handshake', 'application'];
+const PACKET_TYPE_OF: readonly QuicFramePacketType[] = ['initial', 'handshake', '1rtt'];
+
+interface SentPacket {
+  timeSent: number;
+  size: number;
+  ackEliciting: boolean;
+  inFlight: boolean;
+  /** Frames to send again if this packet is lost (CRYPTO, STREAM, control frames). */
+  frames: QuicFrame[];
+}
+
+/** One packet number space: keys, packet numbers, ACK state, sent packets, CRYPTO streams. */
+class PacketSpace {
+  readKeys: QuicPacketKeys | undefined;
+  writeKeys: QuicPacketKeys | undefined;
+  discarded = false;
+  nextPacketNumber = 0;
+  largestAcked = -1;
+  /** Received packet numbers, largest range first. */
+  received: QuicAckRange[] = [];
+  largestReceived = -1;
+  largestReceivedTime = 0;
+  /** Ack-eliciting packets received since our last ACK in this space. */
+  ackElicitingSinceAck = 0;
+  ackDeadline: number | undefined;
+  sent = new Map<number, SentPacket>();
+  lossTime: number | undefined;
+  timeOfLastAckEliciting = 0;
+  /** Ack-eliciting packets a PTO allows beyond the congestion window. */
+  probes = 0;
+  cryptoSendOffset = 0;
+  cryptoPending: QuicCryptoFrame[] = [];
+  cryptoReceived = new QuicReassembly();
+  control: QuicFrame[] = [];
+
+  hasReceived(pn: number): boolean {
+    for (const r of this.received) if (pn >= r.smallest && pn <= r.largest) return true;
+    return false;
+  }
+
+  recordReceived(pn: number): void {
+    const rs = this.received;
+    let i = 0;
+    while (i < rs.length && rs[i]!.smallest > pn + 1) i++;
+    if (i < rs.length && rs[i]!.largest + 1 >= pn) {
+      const r = rs[i]!;
+      if (pn > r.largest) r.largest = pn;
+      if (pn < r.smallest) {
+        r.smallest = pn;
+        const next = rs[i + 1];
+        if (next !== undefined && next.largest + 1 >= pn) {
+          r.smallest = next.smallest;
+          rs.splice(i + 1, 1);
+        }
+      }
+    } else {
+      rs.splice(i, 0, { largest: pn, smallest: pn });
+      if (rs.length > MAX_ACK_RANGES) rs.pop();
+    }
+    if (pn > this.largestReceived) this.largestReceived = pn;
+  }
+
+  ackElicitingInFlight(): boolean {
+    for (const p of this.sent.values()) if (p.ackEliciting) return true;
+    return false;
+  }
+}
+
+/** In-order reassembly of a byte stream from frames at arbitrary offsets, overlaps allowed. */
+export class QuicReassembly {
+  /** Bytes delivered in order so far. */
+  delivered = 0;
+  private chunks: { offset: number; data: Uint8Array }[] = [];
+
+  /** Adds the bytes at `offset`; bytes already delivered are ignored. */
+  insert(offset: number, data: Uint8Array): void {
+    const end = offset + data.length;
+    if (end <= this.delivered || data.length === 0) return;
+    if (offset < this.delivered) {
+      data = data.subarray(this.delivered - offset);
+      offset = this.delivered;
+    }
+    // A retransmission of bytes already buffered at the same offset adds nothing.
+    if (this.chunks.some((c) => c.offset === offset && c.data.length >= data.length)) return;
+    this.chunks.push({ offset, data });
+  }
+
+  /** The bytes that are now contiguous with what was delivered, in order. */
+  take(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    for (;;) {
+      const i = this.chunks.findIndex(
+        (c) => c.offset <= this.delivered && c.offset + c.data.length > this.delivered,
+      );
+      if (i < 0) break;
+      const c = this.chunks[i]!;
+      const piece = c.data.subarray(this.delivered - c.offset);
+      out.push(piece);
+      this.delivered += piece.length;
+      this.chunks.splice(i, 1);
+    }
+    this.chunks = this.chunks.filter((c) => c.offset + c.data.length > this.delivered);
+    return out;
+  }
+}
+
+/** Per-stream state of both directions (RFC 9000 §3). */
+class QuicStream {
+  // Sending part (§3.1).
+  sendQueue: Uint8Array[] = [];
+  sendQueued = 0;
+  sendOffset = 0;
+  finQueued = false;
+  finSent = false;
+  sendMax: number;
+  retransmit: QuicStreamFrame[] = [];
+  resetSent = false;
+  // Receiving part (§3.2).
+  received = new QuicReassembly();
+  receivedHighest = 0;
+  finalSize: number | undefined;
+  /** The limit we want to give; `receiveAdvertised` is the one the peer was told (§4.1). */
+  receiveMax: number;
+  receiveAdvertised: number;
+  receiveDone = false;
+  maxStreamDataDirty = false;
+  counted = false;
+
+  constructor(
+    readonly id: number,
+    readonly canSend: boolean,
+    readonly canReceive: boolean,
+    sendMax: number,
+    readonly receiveWindow: number,
+  ) {
+    this.sendMax = sendMax;
+    this.receiveMax = receiveWindow;
+    this.receiveAdvertised = receiveWindow;
+    if (!canSend) this.finSent = true;
+    if (!canReceive) this.receiveDone = true;
+  }
+
+  get sendDone(): boolean {
+    return this.resetSent || (this.finSent && this.sendQueued === 0 && this.retransmit.length === 0);
+  }
+}
+
+function connectionError(errorCode: number, message: string, frameType = 0): QuicError {
+  return new QuicError('AVX_QUIC_PROTOCOL_VIOLATION', errorCode, message, frameType);
+}
+
+function equalBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** A QUIC v1 connection, client or server (see the file comment). */
+export class QuicConnection {
+  readonly role: 'client' | 'server';
+  /** Our connection id. */
+  readonly sourceConnectionId: Uint8Array;
+  private peerConnectionId: Uint8Array;
+  private originalDcid: Uint8Array | undefined;
+  private peerInitialScid: Uint8Array | undefined;
+  private readonly options: QuicConnectionOptions;
+  private tls: Tls13Client | Tls13Server | undefined;
+  private readonly spaces: PacketSpace[] = [new PacketSpace(), new PacketSpace(), new PacketSpace()];
+  private events: QuicConnectionEvent[] = [];
+  private stateValue: QuicConnectionState = 'handshake';
+  private handshakeComplete = false;
+  private handshakeConfirmed = false;
+  private local: QuicTransportParameters;
+  private peer: QuicTransportParameters = defaultQuicTransportParameters();
+  private readonly maxDatagramSize: number;
+  private readonly maxCryptoBuffer: number;
+
+  // Anti-amplification (RFC 9000 §8.1).
+  private addressValidated: boolean;
+  private bytesReceived = 0;
+  private bytesSent = 0;
+
+  // RTT (RFC 9002 §5).
+  private latestRtt = 0;
+  private smoothedRtt = INITIAL_RTT;
+  private rttVar = INITIAL_RTT / 2;
+  private minRtt = 0;
+  private hasRttSample = false;
+  private ptoCount = 0;
+  private lossTimer: { time: number; space: SpaceIndex; kind: 'loss' | 'pto' } | undefined;
+
+  // NewReno (RFC 9002 §7).
+  private congestionWindow: number;
+  private ssthresh = Number.POSITIVE_INFINITY;
+  private recoveryStart = Number.NEGATIVE_INFINITY;
+  private bytesInFlight = 0;
+
+  // Idle and close (RFC 9000 §10).
+  private idleDeadline: number | undefined;
+  private ackElicitingSentSinceReceive = false;
+  private closeFrame: QuicFrame | undefined;
+  private closePending = false;
+  private closeDeadline: number | undefined;
+
+  // Streams (RFC 9000 §2-§4).
+  private readonly streams = new Map<number, QuicStream>();
+  private readonly localOpened = [0, 0]; // [bidi, uni]
+  private readonly peerOpened = [0, 0];
+  private peerMaxStreams = [0, 0];
+  private localMaxStreams: number[];
+  private maxStreamsDirty = [false, false];
+  private peerClosedStreams = [0, 0];
+  private sentData = 0;
+  private receivedData = 0;
+  private consumedData = 0;
+  private receiveMaxData: number;
+  private receiveMaxDataAdvertised: number;
+  private maxDataDirty = false;
+
+  constructor(options: QuicConnectionOptions) {
+    this.options = options;
+    this.role = options.role;
+    this.sourceConnectionId = options.sourceConnectionId ?? randomBytes(CID_LENGTH);
+    if (this.sourceConnectionId.length !== CID_LENGTH)
+      throw new RangeError('connection ids are 8 bytes here');
+    this.maxDatagramSize = options.maxDatagramSize ?? 1200;
+    this.maxCryptoBuffer = options.maxCryptoBuffer ?? 65536;
+    this.congestionWindow = Math.min(10 * this.maxDatagramSize, Math.max(14720, 2 * this.maxDatagramSize));
+    const streamWindow = options.maxStreamData ?? 262144;
+    this.local = {
+      ...defaultQuicTransportParameters(),
+      maxIdleTimeout: options.maxIdleTimeout ?? 30000,
+      initialMaxData: options.maxData ?? 1048576,
+      initialMaxStreamDataBidiLocal: streamWindow,
+      initialMaxStreamDataBidiRemote: streamWindow,
+      initialMaxStreamDataUni: streamWindow,
+      initialMaxStreamsBidi: options.maxStreamsBidi ?? 100,
+      initialMaxStreamsUni: options.maxStreamsUni ?? 100,
+      maxAckDelay: options.maxAckDelay ?? 25,
+      maxUdpPayloadSize: 65527,
+      initialSourceConnectionId: this.sourceConnectionId,
+    };
+    this.localMaxStreams = [this.local.initialMaxStreamsBidi, this.local.initialMaxStreamsUni];
+    this.receiveMaxData = this.local.initialMaxData;
+    this.receiveMaxDataAdvertised = this.local.initialMaxData;
+    this.addressValidated = options.role === 'client';
+    if (options.role === 'client') {
+      const dcid = options.destinationConnectionId ?? randomBytes(CID_LENGTH);
+      if (dcid.length < 8) throw new RangeError('the first DCID must be at least 8 bytes (RFC 9000 §7.2)');
+      this.originalDcid = dcid;
+      this.peerConnectionId = dcid;
+      this.installInitialKeys(dcid);
+      const client = new Tls13Client({
+        ...options.tls,
+        transportParameters: encodeQuicTransportParameters(this.local),
+      });
+      this.tls = client;
+      this.handleTlsEvents(client.start());
+    } else {
+      this.peerConnectionId = new Uint8Array(0);
+    }
+  }
+
+  /** The connection's state (RFC 9000 §10). */
+  get state(): QuicConnectionState {
+    return this.stateValue;
+  }
+
+  /** Smoothed RTT estimate in ms (RFC 9002 §5.3). */
+  get rtt(): number {
+    return this.smoothedRtt;
+  }
+
+  /** Current congestion window in bytes (RFC 9002 §7). */
+  get congestionWindowBytes(): number {
+    return this.congestionWindow;
+  }
+
+  private isEnding(): boolean {
+    const st: QuicConnectionState = this.stateValue;
+    return st === 'closing' || st === 'draining' || st === 'closed';
+  }
+
+  private installInitialKeys(dcid: Uint8Array): void {
+    const keys = quicInitialKeys(dcid);
+    const s = this.spaces[0]!;
+    s.writeKeys = this.role === 'client' ? keys.client : keys.server;
+    s.readKeys = this.role === 'client' ? keys.server : keys.client;
+  }
+
+  private takeEvents(): QuicConnectionEvent[] {
+    const out = this.events;
+    this.events = [];
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receiving
+
+  /** Processes one UDP datagram received at `now`; returns the events it caused. */
+  receiveDatagram(datagram: Uint8Array, now: number): QuicConnectionEvent[] {
+    if (this.stateValue === 'closed' || this.stateValue === 'draining') return this.takeEvents();
+    this.bytesReceived += datagram.length;
+    let offset = 0;
+    while (offset < datagram.length) {
+      let end: number;
+      try {
+        end = this.receivePacket(datagram, offset, now);
+      } catch (e) {
+        if (e instanceof QuicError && !e.isConnectionError) break; // drop the rest (§12.2)
+        this.failWith(e);
+        break;
+      }
+      if (end <= offset) break;
+      offset = end;
+    }
+    this.setLossTimer(now);
+    return this.takeEvents();
+  }
+
+  /** Handles the packet at `offset`; returns its end. Throws for connection errors. */
+  private receivePacket(datagram: Uint8Array, offset: number, now: number): number {
+    const header = parseQuicPacketHeader(datagram, offset, CID_LENGTH);
+    if (
+      header.type === 'version_negotiation' ||
+      header.type === 'unknown_version' ||
+      header.type === 'retry'
+    ) {
+      return header.packetEnd; // not supported: ignored
+    }
+    if (header.type === '0rtt') return header.packetEnd;
+    const space: SpaceIndex = header.type === 'initial' ? 0 : header.type === 'handshake' ? 1 : 2;
+    if (header.form === 'long' && header.version !== QUIC_VERSION_1) return header.packetEnd;
+    if (this.role === 'server' && this.tls === undefined) {
+      // The first packet of a connection: an Initial in a datagram of 1200 bytes (§14.1).
+      if (header.type !== 'initial' || datagram.length < MIN_INITIAL_DATAGRAM || header.dcid.length < 8) {
+        return datagram.length;
+      }
+      this.originalDcid = header.dcid.slice();
+      this.peerConnectionId = header.scid.slice();
+      this.peerInitialScid = header.scid.slice();
+      this.installInitialKeys(this.originalDcid);
+      this.local.originalDestinationConnectionId = this.originalDcid;
+      const serverOptions = this.options as QuicServerOptions;
+      this.tls = new Tls13Server({
+        ...serverOptions.tls,
+        transportParameters: encodeQuicTransportParameters(this.local),
+      });
+    }
+    // The DCID must be ours (or, for a server's early Initials, the client's chosen one).
+    if (
+      !equalBytes(header.dcid, this.sourceConnectionId) &&
+      !(this.role === 'server' && space === 0 && equalBytes(header.dcid, this.originalDcid))
+    ) {
+      return header.packetEnd;
+    }
+    const s = this.spaces[space]!;
+    if (s.discarded || s.readKeys === undefined) return header.packetEnd;
+    // RFC 9001 §5.7: a server must not process 1-RTT packets before the handshake completes.
+    if (space === 2 && !this.handshakeComplete) return header.packetEnd;
+    const packet = unprotectQuicPacket(
+      s.readKeys,
+      datagram.subarray(offset, header.packetEnd),
+      header.pnOffset - offset,
+      s.largestReceived,
+    );
+    if (s.hasReceived(packet.packetNumber)) return header.packetEnd; // duplicate
+    if (
+      this.role === 'client' &&
+      space === 0 &&
+      this.peerInitialScid === undefined &&
+      header.form === 'long'
+    ) {
+      // §7.2: the client switches to the server's chosen connection id.
+      this.peerInitialScid = header.scid.slice();
+      this.peerConnectionId = header.scid.slice();
+    }
+    const frames = parseQuicFrames(packet.payload, PACKET_TYPE_OF[space]);
+    if (this.stateValue === 'closing') {
+      // §10.2.1: answer with CONNECTION_CLOSE again.
+      for (const f of frames) {
+        if (f.type === 'connection_close')
+          this.enterDraining(now, f.application, f.errorCode, f.reason, false);
+      }
+      if (this.stateValue === 'closing') this.closePending = true;
+      return header.packetEnd;
+    }
+    s.recordReceived(packet.packetNumber);
+    let ackEliciting = false;
+    for (const frame of frames) {
+      if (frame.type !== 'ack' && frame.type !== 'padding' && frame.type !== 'connection_close')
+        ackEliciting = true;
+      this.receiveFrame(space, frame, now);
+      if (this.isEnding()) return header.packetEnd;
+    }
+    if (ackEliciting) {
+      if (packet.packetNumber === s.largestReceived) s.largestReceivedTime = now;
+      s.ackElicitingSinceAck++;
+      if (s.ackDeadline === undefined) {
+        s.ackDeadline = space === 2 ? now + this.local.maxAckDelay : now;
+      }
+      if (space !== 2 || s.ackElicitingSinceAck >= 2) s.ackDeadline = now;
+    }
+    // §8.1: a Handshake packet from the client validates its address; RFC 9001 §4.9.1: the
+    // server discards its Initial keys when it first processes a Handshake packet.
+    if (space === 1 && this.role === 'server') {
+      this.addressValidated = true;
+      this.discardSpace(0);
+    }
+    this.restartIdleTimer(now);
+    this.ackElicitingSentSinceReceive = false;
+    return header.packetEnd;
+  }
+
+  private receiveFrame(space: SpaceIndex, frame: QuicFrame, now: number): void {
+    switch (frame.type) {
+      case 'padding':
+      case 'ping':
+        return;
+      case 'ack':
+        this.onAckReceived(space, frame.ranges, frame.ackDelay, now);
+        return;
+      case 'crypto':
+        this.onCrypto(space, frame);
+        return;
+      case 'handshake_done':
+        if (this.role === 'server') {
+          throw connectionError(E.PROTOCOL_VIOLATION, 'HANDSHAKE_DONE from a client (RFC 9000 §19.20)', 0x1e);
+        }
+        if (!this.handshakeConfirmed) {
+          this.handshakeConfirmed = true;
+          this.discardSpace(1); // RFC 9001 §4.9.2
+        }
+        return;
+      case 'new_token':
+        if (this.role === 'server')
+          throw connectionError(E.PROTOCOL_VIOLATION, 'NEW_TOKEN from a client (RFC 9000 §19.7)', 0x07);
+        return;
+      case 'connection_close':
+        this.enterDraining(now, frame.application, frame.errorCode, frame.reason, true);
+        return;
+      case 'path_challenge':
+        this.spaces[2]!.control.push({ type: 'path_response', data: frame.data.slice() });
+        return;
+      case 'stream':
+        this.onStreamFrame(frame);
+        return;
+      case 'reset_stream': {
+        const st = this.peerStream(frame.streamId, 'receive', 0x04);
+        if (st === undefined || st.receiveDone) return;
+        if (
+          frame.finalSize < st.receivedHighest ||
+          (st.finalSize !== undefined && st.finalSize !== frame.finalSize)
+        ) {
+          throw connectionError(
+            E.FINAL_SIZE_ERROR,
+            'RESET_STREAM changes the final size (RFC 9000 §4.5)',
+            0x04,
+          );
+        }
+        this.accountReceived(st, frame.finalSize);
+        st.finalSize = frame.finalSize;
+        st.receiveDone = true;
+        this.events.push({
+          type: 'stream_reset',
+          streamId: st.id,
+          errorCode: frame.errorCode,
+          finalSize: frame.finalSize,
+        });
+        // The flow control credit of the data that will never be read is released (§4.5).
+        this.consumeConnection(frame.finalSize - st.received.delivered);
+        this.maybeRetire(st);
+        return;
+      }
+      case 'stop_sending': {
+        const st = this.peerStream(frame.streamId, 'send', 0x05);
+        if (st === undefined) return;
+        this.events.push({ type: 'stop_sending', streamId: st.id, errorCode: frame.errorCode });
+        if (!st.resetSent && !(st.finSent && st.sendQueued === 0)) this.resetStream(st.id, frame.errorCode);
+        return;
+      }
+      case 'max_data':
+        if (frame.maximumData > this.peer.initialMaxData) this.peer.initialMaxData = frame.maximumData;
+        return;
+      case 'max_stream_data': {
+        const st = this.peerStream(frame.streamId, 'send', 0x11);
+        if (st !== undefined && frame.maximumStreamData > st.sendMax) st.sendMax = frame.maximumStreamData;
+        return;
+      }
+      case 'max_streams': {
+        const i = frame.bidirectional ? 0 : 1;
+        if (frame.maximumStreams > this.peerMaxStreams[i]!) this.peerMaxStreams[i] = frame.maximumStreams;
+        return;
+      }
+      case 'data_blocked':
+      case 'stream_data_blocked':
+      case 'streams_blocked':
+      case 'new_connection_id':
+      case 'retire_connection_id':
+      case 'path_response':
+        return;
+    }
+  }
+
+  private onCrypto(space: SpaceIndex, frame: QuicCryptoFrame): void {
+    const s = this.spaces[space]!;
+    const end = frame.offset + frame.data.length;
+    if (end - s.cryptoReceived.delivered > this.maxCryptoBuffer) {
+      throw new QuicError(
+        'AVX_QUIC_CRYPTO_BUFFER',
+        E.CRYPTO_BUFFER_EXCEEDED,
+        'CRYPTO data beyond the buffer limit (RFC 9000 §7.5)',
+        0x06,
+      );
+    }
+    s.cryptoReceived.insert(frame.offset, frame.data);
+    for (const piece of s.cryptoReceived.take()) {
+      if (this.tls === undefined) return;
+      let events: Tls13Event[];
+      try {
+        events = this.tls.receive(LEVEL_OF[space]!, piece);
+      } catch (e) {
+        if (e instanceof Tls13Error) {
+          throw new QuicError('AVX_QUIC_PROTOCOL_VIOLATION', e.quicErrorCode, e.message, 0x06);
+        }
+        throw e;
+      }
+      this.handleTlsEvents(events);
+    }
+  }
+
+  private handleTlsEvents(events: Tls13Event[]): void {
+    for (const e of events) {
+      if (e.type === 'send') {
+        const space: SpaceIndex = e.level === 'initial' ? 0 : e.level === 'handshake' ? 1 : 2;
+        const s = this.spaces[space]!;
+        s.cryptoPending.push({ type: 'crypto', offset: s.cryptoSendOffset, data: e.bytes });
+        s.cryptoSendOffset += e.bytes.length;
+      } else if (e.type === 'keys') {
+        const s = this.spaces[e.level === 'handshake' ? 1 : 2]!;
+        const keys = deriveQuicPacketKeys(e.secret, e.suite.aead);
+        if (e.direction === 'read') s.readKeys = keys;
+        else s.writeKeys = keys;
+      } else if (e.type === 'complete') {
+        this.onHandshakeComplete(e.alpn, e.peerTransportParameters);
+      }
+    }
+  }
+
+  /** RFC 9000 §7.3, §7.4: authenticate the connection ids and apply the peer's parameters. */
+  private onHandshakeComplete(alpn: string | undefined, raw: Uint8Array | undefined): void {
+    if (raw === undefined) throw connectionError(E.TRANSPORT_PARAMETER_ERROR, 'no transport parameters');
+    const peerRole = this.role === 'client' ? 'server' : 'client';
+    const tp = decodeQuicTransportParameters(raw, peerRole);
+    if (!equalBytes(tp.initialSourceConnectionId, this.peerInitialScid)) {
+      throw connectionError(
+        E.TRANSPORT_PARAMETER_ERROR,
+        'initial_source_connection_id does not match the Source Connection ID of the peer (RFC 9000 §7.3)',
+      );
+    }
+    if (this.role === 'client') {
+      if (!equalBytes(tp.originalDestinationConnectionId, this.originalDcid)) {
+        throw connectionError(
+          E.TRANSPORT_PARAMETER_ERROR,
+          'original_destination_connection_id does not match our first DCID (RFC 9000 §7.3)',
+        );
+      }
+      if (tp.retrySourceConnectionId !== undefined) {
+        throw connectionError(
+          E.TRANSPORT_PARAMETER_ERROR,
+          'retry_source_connection_id without a Retry (RFC 9000 §7.3)',
+        );
+      }
+    }
+    this.peer = tp;
+    this.peerMaxStreams = [tp.initialMaxStreamsBidi, tp.initialMaxStreamsUni];
+    for (const st of this.streams.values()) st.sendMax = this.initialSendMax(st.id);
+    this.handshakeComplete = true;
+    this.stateValue = 'established';
+    if (this.role === 'server') {
+      // RFC 9001 §4.1.2: the handshake is confirmed at the server when it completes.
+      this.handshakeConfirmed = true;
+      this.spaces[2]!.control.push({ type: 'handshake_done' });
+      this.discardSpace(1);
+    }
+    this.events.push({ type: 'handshake_complete', alpn, peerTransportParameters: tp });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Streams
+
+  private isLocal(id: number): boolean {
+    return (id & 1) === (this.role === 'server' ? 1 : 0);
+  }
+
+  private initialSendMax(id: number): number {
+    if ((id & 2) !== 0) return this.peer.initialMaxStreamDataUni;
+    return this.isLocal(id)
+      ? this.peer.initialMaxStreamDataBidiRemote
+      : this.peer.initialMaxStreamDataBidiLocal;
+  }
+
+  private newStream(id: number): QuicStream {
+    const uni = (id & 2) !== 0;
+    const local = this.isLocal(id);
+    const st = new QuicStream(
+      id,
+      !uni || local,
+      !uni || !local,
+      this.initialSendMax(id),
+      uni ? this.local.initialMaxStreamDataUni : this.local.initialMaxStreamDataBidiLocal,
+    );
+    this.streams.set(id, st);
+    return st;
+  }
+
+  /**
+   * The stream a frame of the peer refers to (RFC 9000 §2.1, §3, §4.6), opening peer streams up
+   * to it; undefined when it is already closed. `need` is the direction the frame acts on.
+   */
+  private peerStream(id: number, need: 'send' | 'receive', frameType: number): QuicStream | undefined {
+    const uni = (id & 2) !== 0;
+    const local = this.isLocal(id);
+    const index = Math.floor(id / 4);
+    const kind = uni ? 1 : 0;
+    if (uni && ((need === 'receive' && local) || (need === 'send' && !local))) {
+      throw connectionError(
+        E.STREAM_STATE_ERROR,
+        `stream ${id} cannot be used that way (RFC 9000 §19)`,
+        frameType,
+      );
+    }
+    if (local) {
+      if (index >= this.localOpened[kind]!) {
+        throw connectionError(
+          E.STREAM_STATE_ERROR,
+          `stream ${id} was not opened (RFC 9000 §19.8)`,
+          frameType,
+        );
+      }
+      return this.streams.get(id);
+    }
+    if (index >= this.localMaxStreams[kind]!) {
+      throw new QuicError(
+        'AVX_QUIC_STREAM_LIMIT',
+        E.STREAM_LIMIT_ERROR,
+        `stream ${id} is beyond the stream limit (RFC 9000 §4.6)`,
+        frameType,
+      );
+    }
+    for (let i = this.peerOpened[kind]!; i <= index; i++) this.newStream(i * 4 + (id & 3));
+    if (index >= this.peerOpened[kind]!) this.peerOpened[kind] = index + 1;
+    return this.streams.get(id);
+  }
+
+  private accountReceived(st: QuicStream, end: number): void {
+    if (end > st.receiveAdvertised) {
+      throw new QuicError(
+        'AVX_QUIC_FLOW_CONTROL',
+        E.FLOW_CONTROL_ERROR,
+        `stream ${st.id} beyond MAX_STREAM_DATA (RFC 9000 §4.1)`,
+      );
+    }
+    if (end > st.receivedHighest) {
+      this.receivedData += end - st.receivedHighest;
+      st.receivedHighest = end;
+      if (this.receivedData > this.receiveMaxDataAdvertised) {
+        throw new QuicError(
+          'AVX_QUIC_FLOW_CONTROL',
+          E.FLOW_CONTROL_ERROR,
+          'data beyond MAX_DATA (RFC 9000 §4.1)',
+        );
+      }
+    }
+  }
+
+  private onStreamFrame(frame: QuicStreamFrame): void {
+    const st = this.peerStream(frame.streamId, 'receive', 0x08);
+    if (st === undefined || st.receiveDone) return;
+    const end = frame.offset + frame.data.length;
+    if (st.finalSize !== undefined && (end > st.finalSize || (frame.fin && end !== st.finalSize))) {
+      throw connectionError(
+        E.FINAL_SIZE_ERROR,
+        `stream ${st.id} data beyond its final size (RFC 9000 §4.5)`,
+        0x08,
+      );
+    }
+    if (frame.fin && end < st.receivedHighest) {
+      throw connectionError(
+        E.FINAL_SIZE_ERROR,
+        `stream ${st.id} final size below data received (RFC 9000 §4.5)`,
+        0x08,
+      );
+    }
+    this.accountReceived(st, end);
+    if (frame.fin) st.finalSize = end;
+    st.received.insert(frame.offset, frame.data);
+    for (const piece of st.received.take()) {
+      this.events.push({ type: 'stream_data', streamId: st.id, data: piece });
+      this.consumeStream(st, piece.length);
+    }
+    if (st.finalSize !== undefined && st.received.delivered === st.finalSize) {
+      st.receiveDone = true;
+      this.events.push({ type: 'stream_end', streamId: st.id });
+      this.maybeRetire(st);
+    }
+  }
+
+  /** Data delivered to the user is consumed: give credit back (RFC 9000 §4.2). */
+  private consumeStream(st: QuicStream, n: number): void {
+    this.consumeConnection(n);
+    const consumed = st.received.delivered;
+    if (st.finalSize === undefined && consumed + st.receiveWindow / 2 >= st.receiveMax) {
+      st.receiveMax = consumed + st.receiveWindow;
+      st.maxStreamDataDirty = true;
+    }
+  }
+
+  private consumeConnection(n: number): void {
+    this.consumedData += n;
+    const window = this.local.initialMaxData;
+    if (this.consumedData + window / 2 >= this.receiveMaxData) {
+      this.receiveMaxData = this.consumedData + window;
+      this.maxDataDirty = true;
+    }
+  }
+
+  /** When both directions of a peer's stream are done, the peer may open another (§4.6). */
+  private maybeRetire(st: QuicStream): void {
+    if (st.counted || this.isLocal(st.id) || !st.receiveDone || !st.sendDone) return;
+    st.counted = true;
+    const kind = (st.id & 2) !== 0 ? 1 : 0;
+    this.peerClosedStreams[kind]!++;
+    this.localMaxStreams[kind] =
+      (kind === 0 ? this.local.initialMaxStreamsBidi : this.local.initialMaxStreamsUni) +
+      this.peerClosedStreams[kind]!;
+    this.maxStreamsDirty[kind] = true;
+  }
+
+  /**
+   * Opens a stream of ours (RFC 9000 §2.1) and returns its id. Throws {@link QuicError}
+   * STREAM_LIMIT_ERROR when the peer's MAX_STREAMS does not allow another yet.
+   */
+  openStream(bidirectional = true): number {
+    const kind = bidirectional ? 0 : 1;
+    if (this.localOpened[kind]! >= this.peerMaxStreams[kind]!) {
+      throw new QuicError(
+        'AVX_QUIC_STREAM_LIMIT',
+        E.STREAM_LIMIT_ERROR,
+        'the peer allows no more streams (RFC 9000 §4.6)',
+      );
+    }
+    const id = this.localOpened[kind]! * 4 + (bidirectional ? 0 : 2) + (this.role === 'server' ? 1 : 0);
+    this.localOpened[kind]!++;
+    this.newStream(id);
+    return id;
+  }
+
+  /** Whether another stream of that kind may be opened now. */
+  canOpenStream(bidirectional = true): boolean {
+    const kind = bidirectional ? 0 : 1;
+    return this.localOpened[kind]! < this.peerMaxStreams[kind]!;
+  }
+
+  private sendableStream(streamId: number): QuicStream {
+    const st = this.streams.get(streamId);
+    if (st === undefined || !st.canSend) {
+      throw connectionError(E.STREAM_STATE_ERROR, `stream ${streamId} is not open for sending`);
+    }
+    return st;
+  }
+
+  /** Queues `data` (and the end of the stream when `fin`) on a stream (RFC 9000 §2.2). */
+  writeStream(streamId: number, data: Uint8Array, fin = false): void {
+    const st = this.sendableStream(streamId);
+    if (st.finQueued || st.resetSent)
+      throw connectionError(E.STREAM_STATE_ERROR, `stream ${streamId} is finished`);
+    if (data.length > 0) {
+      st.sendQueue.push(data);
+      st.sendQueued += data.length;
+    }
+    if (fin) st.finQueued = true;
+  }
+
+  /** Abandons sending on a stream with RESET_STREAM (RFC 9000 §19.4). */
+  resetStream(streamId: number, errorCode: bigint): void {
+    const st = this.sendableStream(streamId);
+    if (st.resetSent) return;
+    st.resetSent = true;
+    st.sendQueue = [];
+    st.sendQueued = 0;
+    st.retransmit = [];
+    this.spaces[2]!.control.push({ type: 'reset_stream', streamId, errorCode, finalSize: st.sendOffset });
+    this.maybeRetire(st);
+  }
+
+  /** Asks the peer to stop sending on a stream with STOP_SENDING (RFC 9000 §19.5). */
+  stopSending(streamId: number, errorCode: bigint): void {
+    const st = this.streams.get(streamId);
+    if (st === undefined || !st.canReceive) {
+      throw connectionError(E.STREAM_STATE_ERROR, `stream ${streamId} is not open for receiving`);
+    }
+    if (!st.receiveDone) this.spaces[2]!.control.push({ type: 'stop_sending', streamId, errorCode });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Loss recovery (RFC 9002)
+
+  private onAckReceived(space: SpaceIndex, ranges: QuicAckRange[], ackDelayField: number, now: number): void {
+    const s = this.spaces[space]!;
+    const largest = ranges[0]!.largest;
+    if (largest >= s.nextPacketNumber) {
+      throw connectionError(E.PROTOCOL_VIOLATION, 'ACK of a packet never sent (RFC 9000 §13.1)', 0x02);
+    }
+    if (largest > s.largestAcked) s.largestAcked = largest;
+    let newlyAckEliciting = false;
+    let largestNewly: SentPacket | undefined;
+    const acked: SentPacket[] = [];
+    for (const [pn, p] of s.sent) {
+      if (!ranges.some((r) => pn >= r.smallest && pn <= r.largest)) continue;
+      s.sent.delete(pn);
+      acked.push(p);
+      if (p.ackEliciting) newlyAckEliciting = true;
+      if (pn === largest) largestNewly = p;
+    }
+    if (acked.length === 0) return;
+    if (largestNewly !== undefined && newlyAckEliciting) {
+      this.latestRtt = now - largestNewly.timeSent;
+      let ackDelay = 0;
+      if (space === 2) {
+        ackDelay = (ackDelayField * 2 ** this.peer.ackDelayExponent) / 1000;
+        if (this.handshakeConfirmed) ackDelay = Math.min(ackDelay, this.peer.maxAckDelay);
+      }
+      this.updateRtt(ackDelay);
+    }
+    for (const p of acked) {
+      if (!p.inFlight) continue;
+      this.bytesInFlight -= p.size;
+      // NewReno (RFC 9002 §7.3): no growth for packets sent before recovery started.
+      if (p.timeSent <= this.recoveryStart) continue;
+      if (this.congestionWindow < this.ssthresh) this.congestionWindow += p.size;
+      else this.congestionWindow += (this.maxDatagramSize * p.size) / this.congestionWindow;
+    }
+    this.detectLostPackets(space, now);
+    this.ptoCount = 0;
+  }
+
+  private updateRtt(ackDelay: number): void {
+    // RFC 9002 §5.3.
+    if (!this.hasRttSample) {
+      this.hasRttSample = true;
+      this.minRtt = this.latestRtt;
+      this.smoothedRtt = this.latestRtt;
+      this.rttVar = this.latestRtt / 2;
+      return;
+    }
+    this.minRtt = Math.min(this.minRtt, this.latestRtt);
+    let adjusted = this.latestRtt;
+    if (this.latestRtt >= this.minRtt + ackDelay) adjusted = this.latestRtt - ackDelay;
+    this.rttVar = 0.75 * this.rttVar + 0.25 * Math.abs(this.smoothedRtt - adjusted);
+    this.smoothedRtt = 0.875 * this.smoothedRtt + 0.125 * adjusted;
+  }
+
+  private detectLostPackets(space: SpaceIndex, now: number): void {
+    // RFC 9002 §6.1, Appendix A.10.
+    const s = this.spaces[space]!;
+    s.lossTime = undefined;
+    const lossDelay = Math.max((9 / 8) * Math.max(this.latestRtt, this.smoothedRtt), GRANULARITY);
+    let largestLostTime: number | undefined;
+    for (const [pn, p] of s.sent) {
+      if (pn > s.largestAcked) continue;
+      if (p.timeSent + lossDelay <= now || s.largestAcked >= pn + PACKET_THRESHOLD) {
+        s.sent.delete(pn);
+        if (p.inFlight) {
+          this.bytesInFlight -= p.size;
+          largestLostTime = Math.max(largestLostTime ?? p.timeSent, p.timeSent);
+        }
+        this.requeue(space, p.frames);
+      } else {
+        const t = p.timeSent + lossDelay;
+        s.lossTime = s.lossTime === undefined ? t : Math.min(s.lossTime, t);
+      }
+    }
+    if (largestLostTime !== undefined && largestLostTime > this.recoveryStart) {
+      // RFC 9002 §7.3.2: enter recovery.
+      this.recoveryStart = now;
+      this.ssthresh = Math.max(this.congestionWindow / 2, 2 * this.maxDatagramSize);
+      this.congestionWindow = this.ssthresh;
+    }
+  }
+
+  /** Puts the frames of a lost packet back in the queues (RFC 9000 §13.3). */
+  private requeue(space: SpaceIndex, frames: QuicFrame[]): void {
+    const s = this.spaces[space]!;
+    for (const f of frames) {
+      switch (f.type) {
+        case 'crypto':
+          s.cryptoPending.unshift(f);
+          break;
+        case 'stream': {
+          const st = this.streams.get(f.streamId);
+          if (st !== undefined && !st.resetSent) st.retransmit.push(f);
+          break;
+        }
+        case 'max_data':
+          this.maxDataDirty = true;
+          break;
+        case 'max_stream_data': {
+          const st = this.streams.get(f.streamId);
+          if (st !== undefined && !st.receiveDone) st.maxStreamDataDirty = true;
+          break;
+        }
+        case 'max_streams':
+          this.maxStreamsDirty[f.bidirectional ? 0 : 1] = true;
+          break;
+        case 'stop_sending': {
+          const st = this.streams.get(f.streamId);
+          if (st !== undefined && !st.receiveDone) s.control.push(f);
+          break;
+        }
+        case 'reset_stream':
+        case 'handshake_done':
+          s.control.push(f);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  private ptoDuration(space: SpaceIndex): number {
+    let d = this.smoothedRtt + Math.max(4 * this.rttVar, GRANULARITY);
+    if (space === 2) d += this.handshakeConfirmed ? this.peer.maxAckDelay : 0;
+    return d * 2 ** this.ptoCount;
+  }
+
+  /** RFC 9002 Appendix A.8: SetLossDetectionTimer. */
+  private setLossTimer(now: number): void {
+    this.lossTimer = undefined;
+    if (this.stateValue === 'closing' || this.stateValue === 'draining' || this.stateValue === 'closed')
+      return;
+    for (const i of SPACES) {
+      const t = this.spaces[i]!.lossTime;
+      if (t !== undefined && (this.lossTimer === undefined || t < this.lossTimer.time)) {
+        this.lossTimer = { time: t, space: i, kind: 'loss' };
+      }
+    }
+    if (this.lossTimer !== undefined) return;
+    if (this.role === 'server' && !this.addressValidated && this.amplificationBudget() <= 0) return;
+    const anyInFlight = SPACES.some(
+      (i) => !this.spaces[i]!.discarded && this.spaces[i]!.ackElicitingInFlight(),
+    );
+    if (!anyInFlight) {
+      if (this.role === 'server' || this.handshakeConfirmed || this.stateValue !== 'handshake') return;
+      // The client arms a PTO to unblock a server limited by anti-amplification (A.8).
+      const space: SpaceIndex = this.spaces[1]!.writeKeys !== undefined && !this.spaces[1]!.discarded ? 1 : 0;
+      if (this.spaces[space]!.discarded) return;
+      this.lossTimer = { time: now + this.ptoDuration(space), space, kind: 'pto' };
+      return;
+    }
+    for (const i of SPACES) {
+      const s = this.spaces[i]!;
+      if (s.discarded || !s.ackElicitingInFlight()) continue;
+      if (i === 2 && !this.handshakeComplete) continue;
+      const t = s.timeOfLastAckEliciting + this.ptoDuration(i);
+      if (this.lossTimer === undefined || t < this.lossTimer.time)
+        this.lossTimer = { time: t, space: i, kind: 'pto' };
+    }
+  }
+
+  private onLossTimeout(now: number): void {
+    const timer = this.lossTimer!;
+    if (timer.kind === 'loss') {
+      this.detectLostPackets(timer.space, now);
+    } else {
+      // RFC 9002 §6.2.4: send probes, carrying the data of the oldest unacknowledged packets.
+      const s = this.spaces[timer.space]!;
+      let moved = 0;
+      for (const p of s.sent.values()) {
+        if (moved >= 2) break;
+        if (!p.ackEliciting || p.frames.length === 0) continue;
+        this.requeue(timer.space, p.frames);
+        p.frames = [];
+        moved++;
+      }
+      s.probes = 2;
+      this.ptoCount++;
+    }
+    this.setLossTimer(now);
+  }
+
+  private discardSpace(space: SpaceIndex): void {
+    const s = this.spaces[space]!;
+    if (s.discarded) return;
+    for (const p of s.sent.values()) if (p.inFlight) this.bytesInFlight -= p.size;
+    s.sent.clear();
+    s.discarded = true;
+    s.readKeys = undefined;
+    s.writeKeys = undefined;
+    s.lossTime = undefined;
+    s.cryptoPending = [];
+    s.ackDeadline = undefined;
+    s.ackElicitingSinceAck = 0;
+    this.ptoCount = 0;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Timers
+
+  private effectiveIdleTimeout(): number | undefined {
+    const ours = this.local.maxIdleTimeout;
+    const theirs = this.peer.maxIdleTimeout;
+    const t = ours === 0 ? theirs : theirs === 0 ? ours : Math.min(ours, theirs);
+    return t === 0 ? undefined : t;
+  }
+
+  private restartIdleTimer(now: number): void {
+    const t = this.effectiveIdleTimeout();
+    // §10.1: at least three times the current PTO.
+    this.idleDeadline = t === undefined ? undefined : now + Math.max(t, 3 * this.ptoDuration(0));
+  }
+
+  /** When to call {@link onTimeout} next, or undefined when no timer is armed. */
+  nextTimeout(): number | undefined {
+    if (this.stateValue === 'closed') return undefined;
+    if (this.stateValue === 'closing' || this.stateValue === 'draining') return this.closeDeadline;
+    let t = this.idleDeadline;
+    const consider = (v: number | undefined) => {
+      if (v !== undefined && (t === undefined || v < t)) t = v;
+    };
+    consider(this.lossTimer?.time);
+    // An ACK that anti-amplification keeps us from sending must not spin the timer.
+    if (this.amplificationBudget() >= 64) {
+      for (const s of this.spaces) if (!s.discarded && s.ackElicitingSinceAck > 0) consider(s.ackDeadline);
+    }
+    return t;
+  }
+
+  /** Runs the timers that are due at `now`; returns the events that caused. */
+  onTimeout(now: number): QuicConnectionEvent[] {
+    if (this.stateValue === 'closing' || this.stateValue === 'draining') {
+      if (this.closeDeadline !== undefined && now >= this.closeDeadline) this.stateValue = 'closed';
+      return this.takeEvents();
+    }
+    if (this.stateValue === 'closed') return this.takeEvents();
+    if (this.idleDeadline !== undefined && now >= this.idleDeadline) {
+      // §10.1: silently closed.
+      this.stateValue = 'closed';
+      this.events.push({
+        type: 'connection_closed',
+        by: 'idle',
+        application: false,
+        errorCode: 0n,
+        reason: 'idle timeout',
+      });
+      return this.takeEvents();
+    }
+    if (this.lossTimer !== undefined && now >= this.lossTimer.time) this.onLossTimeout(now);
+    return this.takeEvents();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Closing (RFC 9000 §10.2)
+
+  /**
+   * Closes the connection immediately with CONNECTION_CLOSE (§10.2): an application close
+   * (type 0x1d) by default, a transport close when `application` is false.
+   */
+  close(errorCode = 0n, reason = '', application = true): void {
+    if (this.stateValue === 'closing' || this.stateValue === 'draining' || this.stateValue === 'closed')
+      return;
+    this.closeFrame = {
+      type: 'connection_close',
+      application,
+      errorCode,
+      frameType: 0n,
+      reason: new TextEncoder().encode(reason),
+    };
+    this.stateValue = 'closing';
+    this.closePending = true;
+    this.events.push({ type: 'connection_closed', by: 'local', application, errorCode, reason });
+  }
+
+  private failWith(e: unknown): void {
+    if (e instanceof QuicError) {
+      this.close(BigInt(e.errorCode), e.message, false);
+      if (this.closeFrame?.type === 'connection_close') this.closeFrame.frameType = BigInt(e.frameType);
+    } else {
+      this.close(BigInt(E.INTERNAL_ERROR), String(e), false);
+    }
+  }
+
+  private enterDraining(
+    now: number,
+    application: boolean,
+    errorCode: bigint,
+    reason: Uint8Array,
+    notify: boolean,
+  ): void {
+    this.stateValue = 'draining';
+    this.closeDeadline = now + 3 * this.ptoDuration(0);
+    this.lossTimer = undefined;
+    if (notify) {
+      this.events.push({
+        type: 'connection_closed',
+        by: 'peer',
+        application,
+        errorCode,
+        reason: new TextDecoder().decode(reason),
+      });
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Sending
+
+  private amplificationBudget(): number {
+    return this.addressValidated ? Number.POSITIVE_INFINITY : 3 * this.bytesReceived - this.bytesSent;
+  }
+
+  /** The datagrams to send now (RFC 9000 §12.2: packets of several spaces coalesced). */
+  pollDatagrams(now: number): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    if (this.stateValue === 'closed' || this.stateValue === 'draining') return out;
+    if (this.role === 'server' && this.tls === undefined) return out;
+    if (this.stateValue === 'closing') {
+      if (this.closePending) {
+        this.closePending = false;
+        const d = this.buildCloseDatagram(now);
+        if (d !== undefined) out.push(d);
+        if (this.closeDeadline === undefined) this.closeDeadline = now + 3 * this.ptoDuration(0);
+      }
+      return out;
+    }
+    for (let i = 0; i < MAX_DATAGRAMS_PER_POLL; i++) {
+      const d = this.buildDatagram(now);
+      if (d === undefined) break;
+      out.push(d);
+    }
+    this.setLossTimer(now);
+    return out;
+  }
+
+  private buildCloseDatagram(now: number): Uint8Array | undefined {
+    const close = this.closeFrame as QuicFrame & { type: 'connection_close' };
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (const i of SPACES) {
+      const s = this.spaces[i]!;
+      if (s.discarded || s.writeKeys === undefined) continue;
+      if (i === 2 && !this.handshakeComplete) continue;
+      // §10.2.3: an application close in Initial or Handshake becomes APPLICATION_ERROR.
+      const frame: QuicFrame =
+        i !== 2 && close.application
+          ? {
+              type: 'connection_close',
+              application: false,
+              errorCode: BigInt(E.APPLICATION_ERROR),
+              frameType: 0n,
+              reason: new Uint8Array(0),
+            }
+          : close;
+      const pad = this.role === 'client' && i === 0 ? MIN_INITIAL_DATAGRAM : 0;
+      const packet = this.encodePacket(i, [frame], now, Math.max(0, pad - size), false);
+      parts.push(packet);
+      size += packet.length;
+    }
+    if (parts.length === 0) return undefined;
+    const out = new Uint8Array(size);
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    this.bytesSent += out.length;
+    return out;
+  }
+
+  private headerOverhead(space: SpaceIndex, pnLength: number): number {
+    if (space === 2) return 1 + this.peerConnectionId.length + pnLength + QUIC_AEAD_TAG_LENGTH;
+    // Long header: first byte, version, two CID lengths and CIDs, (token length 0), Length (2).
+    return (
+      7 +
+      this.peerConnectionId.length +
+      CID_LENGTH +
+      (space === 0 ? 1 : 0) +
+      2 +
+      pnLength +
+      QUIC_AEAD_TAG_LENGTH
+    );
+  }
+
+  private buildDatagram(now: number): Uint8Array | undefined {
+    let limit = Math.min(this.maxDatagramSize, this.peer.maxUdpPayloadSize);
+    if (this.role === 'server' && !this.addressValidated) limit = Math.min(limit, this.amplificationBudget());
+    if (limit < 64) return undefined;
+    const plans: { space: SpaceIndex; frames: QuicFrame[]; ackEliciting: boolean }[] = [];
+    let remaining = limit;
+    for (const i of SPACES) {
+      const s = this.spaces[i]!;
+      if (s.discarded || s.writeKeys === undefined) continue;
+      if (i === 2 && !this.handshakeComplete) continue;
+      const pnLength = quicPacketNumberLength(s.nextPacketNumber, s.largestAcked);
+      const budget = remaining - this.headerOverhead(i, pnLength);
+      if (budget < 32) continue;
+      const plan = this.collectFrames(i, budget, now);
+      if (plan === undefined) continue;
+      let size = 0;
+      for (const f of plan.frames) size += quicFrameSize(f);
+      remaining -= this.headerOverhead(i, pnLength) + size;
+      plans.push({ space: i, ...plan });
+    }
+    if (plans.length === 0) return undefined;
+    // §14.1: a client pads every datagram with an Initial packet, a server those with
+    // ack-eliciting Initials, to 1200 bytes.
+    const pad = plans.some((p) => p.space === 0 && (this.role === 'client' || p.ackEliciting))
+      ? Math.min(MIN_INITIAL_DATAGRAM, limit)
+      : 0;
+    const packets: Uint8Array[] = [];
+    let size = 0;
+    plans.forEach((plan, k) => {
+      const last = k === plans.length - 1;
+      const packet = this.encodePacket(
+        plan.space,
+        plan.frames,
+        now,
+        last ? Math.max(0, pad - size) : 0,
+        plan.ackEliciting,
+      );
+      packets.push(packet);
+      size += packet.length;
+    });
+    const out = new Uint8Array(size);
+    let o = 0;
+    for (const p of packets) {
+      out.set(p, o);
+      o += p.length;
+    }
+    this.bytesSent += out.length;
+    // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
+    if (this.role === 'client' && plans.some((p) => p.space === 1)) this.discardSpace(0);
+    return out;
+  }
+
+  /** Seals one packet of `space` with `frames`, padded so that it is at least `minSize` bytes. */
+  private encodePacket(
+    space: SpaceIndex,
+    frames: QuicFrame[],
+    now: number,
+    minSize: number,
+    ackEliciting: boolean,
+  ): Uint8Array {
+    const s = this.spaces[space]!;
+    const pn = s.nextPacketNumber++;
+    const pnLength = quicPacketNumberLength(pn, s.largestAcked);
+    let payload = encodeQuicFrames(frames);
+    const overhead = this.headerOverhead(space, pnLength);
+    let padding = Math.max(0, minSize - overhead - payload.length, 4 - pnLength - payload.length);
+    if (padding > 0) {
+      const padded = new Uint8Array(payload.length + padding);
+      padded.set(payload, 0);
+      payload = padded;
+      padding = 0;
+    }
+    const header =
+      space === 2
+        ? writeQuicShortHeader({
+            dcid: this.peerConnectionId,
+            packetNumber: pn,
+            packetNumberLength: pnLength,
+          })
+        : writeQuicLongHeader({
+            type: space === 0 ? 'initial' : 'handshake',
+            dcid: this.peerConnectionId,
+            scid: this.sourceConnectionId,
+            packetNumber: pn,
+            packetNumberLength: pnLength,
+            payloadLength: payload.length + QUIC_AEAD_TAG_LENGTH,
+          });
+    const packet = protectQuicPacket(s.writeKeys!, header, pn, payload);
+    const retransmittable = frames.filter(
+      (f) => f.type !== 'ack' && f.type !== 'padding' && f.type !== 'ping',
+    );
+    const inFlight = ackEliciting || payload.length > encodeQuicFramesSize(frames);
+    s.sent.set(pn, { timeSent: now, size: packet.length, ackEliciting, inFlight, frames: retransmittable });
+    if (inFlight) this.bytesInFlight += packet.length;
+    if (ackEliciting) {
+      s.timeOfLastAckEliciting = now;
+      if (s.probes > 0) s.probes--;
+      if (!this.ackElicitingSentSinceReceive) {
+        this.restartIdleTimer(now);
+        this.ackElicitingSentSinceReceive = true;
+      }
+    }
+    return packet;
+  }
+
+  private ackFrame(s: PacketSpace, now: number, space: SpaceIndex): QuicFrame {
+    const delayMs = space === 2 ? Math.max(0, now - s.largestReceivedTime) : 0;
+    return {
+      type: 'ack',
+      ackDelay: Math.floor((delayMs * 1000) / 2 ** this.local.ackDelayExponent),
+      ranges: s.received.map((r) => ({ largest: r.largest, smallest: r.smallest })),
+    };
+  }
+
+  /** The frames of the next packet of `space`, within `budget` bytes; undefined if nothing to send. */
+  private collectFrames(
+    space: SpaceIndex,
+    budget: number,
+    now: number,
+  ): { frames: QuicFrame[]; ackEliciting: boolean } | undefined {
+    const s = this.spaces[space]!;
+    const frames: QuicFrame[] = [];
+    let room = budget;
+    let ack: QuicFrame | undefined;
+    if (s.ackElicitingSinceAck > 0 && s.received.length > 0) {
+      ack = this.ackFrame(s, now, space);
+      room -= quicFrameSize(ack);
+    }
+    const mayElicit = this.bytesInFlight < this.congestionWindow || s.probes > 0;
+    const add = (f: QuicFrame): boolean => {
+      const n = quicFrameSize(f);
+      if (n > room) return false;
+      frames.push(f);
+      room -= n;
+      return true;
+    };
+    if (mayElicit) {
+      // CRYPTO data, split to fit.
+      while (s.cryptoPending.length > 0 && room > 16) {
+        const f = s.cryptoPending[0]!;
+        const headerSize = quicFrameSize({ type: 'crypto', offset: f.offset, data: new Uint8Array(0) }) + 2;
+        const n = Math.min(f.data.length, room - headerSize);
+        if (n <= 0) break;
+        add({ type: 'crypto', offset: f.offset, data: f.data.subarray(0, n) });
+        if (n === f.data.length) s.cryptoPending.shift();
+        else s.cryptoPending[0] = { type: 'crypto', offset: f.offset + n, data: f.data.subarray(n) };
+      }
+      if (space === 2) this.collectApplicationFrames(s, add, () => room);
+      if (frames.length === 0 && s.probes > 0) add({ type: 'ping' });
+    }
+    const ackEliciting = frames.length > 0;
+    if (ack !== undefined) {
+      const due = ackEliciting || (s.ackDeadline !== undefined && now >= s.ackDeadline);
+      if (due) {
+        frames.unshift(ack);
+        s.ackElicitingSinceAck = 0;
+        s.ackDeadline = undefined;
+      }
+    }
+    return frames.length === 0 ? undefined : { frames, ackEliciting };
+  }
+
+  private collectApplicationFrames(s: PacketSpace, add: (f: QuicFrame) => boolean, room: () => number): void {
+    while (s.control.length > 0 && add(s.control[0]!)) s.control.shift();
+    if (this.maxDataDirty && add({ type: 'max_data', maximumData: this.receiveMaxData })) {
+      this.maxDataDirty = false;
+      this.receiveMaxDataAdvertised = Math.max(this.receiveMaxDataAdvertised, this.receiveMaxData);
+    }
+    for (const kind of [0, 1]) {
+      if (!this.maxStreamsDirty[kind]) continue;
+      if (
+        add({ type: 'max_streams', bidirectional: kind === 0, maximumStreams: this.localMaxStreams[kind]! })
+      ) {
+        this.maxStreamsDirty[kind] = false;
+      }
+    }
+    for (const st of this.streams.values()) {
+      if (!st.maxStreamDataDirty || st.receiveDone) continue;
+      if (add({ type: 'max_stream_data', streamId: st.id, maximumStreamData: st.receiveMax })) {
+        st.maxStreamDataDirty = false;
+        st.receiveAdvertised = Math.max(st.receiveAdvertised, st.receiveMax);
+      }
+    }
+    for (const st of this.streams.values()) {
+      while (st.retransmit.length > 0) {
+        const f = st.retransmit[0]!;
+        const headerSize = quicFrameSize({ ...f, data: new Uint8Array(0), fin: false }) + 2;
+        const n = Math.min(f.data.length, room() - headerSize);
+        if (n < 0 || (n === 0 && f.data.length > 0)) return;
+        const whole = n === f.data.length;
+        add({
+          type: 'stream',
+          streamId: f.streamId,
+          offset: f.offset,
+          data: f.data.subarray(0, n),
+          fin: f.fin && whole,
+        });
+        if (whole) st.retransmit.shift();
+        else st.retransmit[0] = { ...f, offset: f.offset + n, data: f.data.subarray(n) };
+      }
+    }
+    for (const st of this.streams.values()) {
+      if (st.resetSent || st.finSent) continue;
+      if (st.sendQueued === 0 && !st.finQueued) continue;
+      const headerSize =
+        quicFrameSize({
+          type: 'stream',
+          streamId: st.id,
+          offset: st.sendOffset,
+          data: new Uint8Array(0),
+          fin: false,
+        }) + 2;
+      const credit = Math.min(st.sendMax - st.sendOffset, this.peer.initialMaxData - this.sentData);
+      const n = Math.max(0, Math.min(st.sendQueued, credit, room() - headerSize));
+      if (n === 0 && !(st.sendQueued === 0 && st.finQueued)) continue;
+      if (room() < headerSize) return;
+      const data = this.takeStreamBytes(st, n);
+      const fin = st.finQueued && st.sendQueued === 0;
+      add({ type: 'stream', streamId: st.id, offset: st.sendOffset, data, fin });
+      st.sendOffset += n;
+      this.sentData += n;
+      if (fin) {
+        st.finSent = true;
+        this.maybeRetire(st);
+      }
+    }
+  }
+
+  private takeStreamBytes(st: QuicStream, n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let o = 0;
+    while (o < n) {
+      const head = st.sendQueue[0]!;
+      const k = Math.min(head.length, n - o);
+      out.set(head.subarray(0, k), o);
+      o += k;
+      if (k === head.length) st.sendQueue.shift();
+      else st.sendQueue[0] = head.subarray(k);
+    }
+    st.sendQueued -= n;
+    return out;
+  }
+}
+
+function encodeQuicFramesSize(frames: QuicFrame[]): number {
+  let n = 0;
+  for (const f of frames) n += quicFrameSize(f);
+  return n;
+}
