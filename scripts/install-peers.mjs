@@ -14,6 +14,7 @@ const PEERS = [
   { command: 'promtool', pkg: 'prometheus' },
   { command: 'prometheus', pkg: 'prometheus' },
   { command: 'gtlsclient', pkg: 'ngtcp2-client' },
+  { command: 'gtlsserver', pkg: 'ngtcp2-server' },
   { command: 'redis-server', pkg: 'redis-server' },
 ];
 /** The load generators of bench/ (taskset comes with util-linux, on every Debian). */
