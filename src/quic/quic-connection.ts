@@ -12,6 +12,13 @@
  * (§3), loss detection and PTO (RFC 9002 §5-§6), NewReno congestion control (RFC 9002 §7),
  * idle timeout (§10.1) and immediate close with closing / draining (§10.2).
  *
+ * The pieces live in their own files: packet number spaces (quic-packet-number-space.ts), ACK
+ * generation (quic-ack-tracker.ts), sent packets and loss detection (quic-sent-packets.ts), RTT
+ * estimation (quic-rtt-estimator.ts), NewReno (quic-congestion-controller.ts), streams and their
+ * flow control (quic-stream.ts) and reassembly (quic-reassembly.ts). This file keeps what spans
+ * them: packets in and out, frames, the PTO timer (RFC 9002 §6.2, Appendix A.8), connection-level
+ * flow control and stream limits (RFC 9000 §4.1, §4.6), timers and closing.
+ *
  * Not implemented: Retry, version negotiation, 0-RTT, key update, connection migration, new
  * connection ids (retirement), stateless reset, ECN, persistent congestion, pacing.
  */
@@ -21,21 +28,15 @@ import {
   Tls13Client,
   type Tls13ClientOptions,
   type Tls13Event,
-  type Tls13Level,
   Tls13Server,
   type Tls13ServerOptions,
 } from '../tls13/tls13-handshake.js';
+import { QuicCongestionController } from './quic-congestion-controller.js';
 import { QuicTransportErrorCode as E, QuicError } from './quic-error.js';
 import { parseQuicFrames } from './quic-frame-parser.js';
-import type {
-  QuicAckRange,
-  QuicCryptoFrame,
-  QuicFrame,
-  QuicFramePacketType,
-  QuicStreamFrame,
-} from './quic-frame-types.js';
+import type { QuicAckRange, QuicCryptoFrame, QuicFrame, QuicStreamFrame } from './quic-frame-types.js';
 import { encodeQuicFrames, quicFrameSize } from './quic-frame-writer.js';
-import { deriveQuicPacketKeys, type QuicPacketKeys, quicInitialKeys } from './quic-initial-secrets.js';
+import { deriveQuicPacketKeys, quicInitialKeys } from './quic-initial-secrets.js';
 import {
   parseQuicPacketHeader,
   QUIC_VERSION_1,
@@ -43,13 +44,25 @@ import {
   writeQuicLongHeader,
   writeQuicShortHeader,
 } from './quic-packet-header.js';
+import {
+  QUIC_SPACE_LEVEL as LEVEL_OF,
+  QUIC_SPACE_PACKET_TYPE as PACKET_TYPE_OF,
+  QuicPacketNumberSpace,
+  QUIC_PACKET_NUMBER_SPACES as SPACES,
+  type QuicPacketNumberSpaceIndex as SpaceIndex,
+} from './quic-packet-number-space.js';
 import { protectQuicPacket, QUIC_AEAD_TAG_LENGTH, unprotectQuicPacket } from './quic-packet-protection.js';
+import { QuicRttEstimator } from './quic-rtt-estimator.js';
+import type { QuicSentPacket } from './quic-sent-packets.js';
+import { QuicStream } from './quic-stream.js';
 import {
   decodeQuicTransportParameters,
   defaultQuicTransportParameters,
   encodeQuicTransportParameters,
   type QuicTransportParameters,
 } from './quic-transport-parameters.js';
+
+export { QuicReassembly } from './quic-reassembly.js';
 
 /** Limits and settings of a connection; each is advertised to the peer where §18.2 says so. */
 export interface QuicConnectionLimits {
@@ -115,162 +128,7 @@ export type QuicConnectionState = 'handshake' | 'established' | 'closing' | 'dra
 
 const CID_LENGTH = 8;
 const MIN_INITIAL_DATAGRAM = 1200;
-const GRANULARITY = 1; // kGranularity, ms (RFC 9002 §6.1.2)
-const INITIAL_RTT = 333; // RFC 9002 §6.2.2
-const PACKET_THRESHOLD = 3; // kPacketThreshold (RFC 9002 §6.1.1)
-const MAX_ACK_RANGES = 32;
 const MAX_DATAGRAMS_PER_POLL = 64;
-
-/** The three packet number spaces (RFC 9000 §12.3). */
-const SPACES = [0, 1, 2] as const;
-type SpaceIndex = (typeof SPACES)[number];
-const LEVEL_OF: readonly Tls13Level[] = ['initial', 'handshake', 'application'];
-const PACKET_TYPE_OF: readonly QuicFramePacketType[] = ['initial', 'handshake', '1rtt'];
-
-interface SentPacket {
-  timeSent: number;
-  size: number;
-  ackEliciting: boolean;
-  inFlight: boolean;
-  /** Frames to send again if this packet is lost (CRYPTO, STREAM, control frames). */
-  frames: QuicFrame[];
-}
-
-/** One packet number space: keys, packet numbers, ACK state, sent packets, CRYPTO streams. */
-class PacketSpace {
-  readKeys: QuicPacketKeys | undefined;
-  writeKeys: QuicPacketKeys | undefined;
-  discarded = false;
-  nextPacketNumber = 0;
-  largestAcked = -1;
-  /** Received packet numbers, largest range first. */
-  received: QuicAckRange[] = [];
-  largestReceived = -1;
-  largestReceivedTime = 0;
-  /** Ack-eliciting packets received since our last ACK in this space. */
-  ackElicitingSinceAck = 0;
-  ackDeadline: number | undefined;
-  sent = new Map<number, SentPacket>();
-  lossTime: number | undefined;
-  timeOfLastAckEliciting = 0;
-  /** Ack-eliciting packets a PTO allows beyond the congestion window. */
-  probes = 0;
-  cryptoSendOffset = 0;
-  cryptoPending: QuicCryptoFrame[] = [];
-  cryptoReceived = new QuicReassembly();
-  control: QuicFrame[] = [];
-
-  hasReceived(pn: number): boolean {
-    for (const r of this.received) if (pn >= r.smallest && pn <= r.largest) return true;
-    return false;
-  }
-
-  recordReceived(pn: number): void {
-    const rs = this.received;
-    let i = 0;
-    while (i < rs.length && rs[i]!.smallest > pn + 1) i++;
-    if (i < rs.length && rs[i]!.largest + 1 >= pn) {
-      const r = rs[i]!;
-      if (pn > r.largest) r.largest = pn;
-      if (pn < r.smallest) {
-        r.smallest = pn;
-        const next = rs[i + 1];
-        if (next !== undefined && next.largest + 1 >= pn) {
-          r.smallest = next.smallest;
-          rs.splice(i + 1, 1);
-        }
-      }
-    } else {
-      rs.splice(i, 0, { largest: pn, smallest: pn });
-      if (rs.length > MAX_ACK_RANGES) rs.pop();
-    }
-    if (pn > this.largestReceived) this.largestReceived = pn;
-  }
-
-  ackElicitingInFlight(): boolean {
-    for (const p of this.sent.values()) if (p.ackEliciting) return true;
-    return false;
-  }
-}
-
-/** In-order reassembly of a byte stream from frames at arbitrary offsets, overlaps allowed. */
-export class QuicReassembly {
-  /** Bytes delivered in order so far. */
-  delivered = 0;
-  private chunks: { offset: number; data: Uint8Array }[] = [];
-
-  /** Adds the bytes at `offset`; bytes already delivered are ignored. */
-  insert(offset: number, data: Uint8Array): void {
-    const end = offset + data.length;
-    if (end <= this.delivered || data.length === 0) return;
-    if (offset < this.delivered) {
-      data = data.subarray(this.delivered - offset);
-      offset = this.delivered;
-    }
-    // A retransmission of bytes already buffered at the same offset adds nothing.
-    if (this.chunks.some((c) => c.offset === offset && c.data.length >= data.length)) return;
-    this.chunks.push({ offset, data });
-  }
-
-  /** The bytes that are now contiguous with what was delivered, in order. */
-  take(): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    for (;;) {
-      const i = this.chunks.findIndex(
-        (c) => c.offset <= this.delivered && c.offset + c.data.length > this.delivered,
-      );
-      if (i < 0) break;
-      const c = this.chunks[i]!;
-      const piece = c.data.subarray(this.delivered - c.offset);
-      out.push(piece);
-      this.delivered += piece.length;
-      this.chunks.splice(i, 1);
-    }
-    this.chunks = this.chunks.filter((c) => c.offset + c.data.length > this.delivered);
-    return out;
-  }
-}
-
-/** Per-stream state of both directions (RFC 9000 §3). */
-class QuicStream {
-  // Sending part (§3.1).
-  sendQueue: Uint8Array[] = [];
-  sendQueued = 0;
-  sendOffset = 0;
-  finQueued = false;
-  finSent = false;
-  sendMax: number;
-  retransmit: QuicStreamFrame[] = [];
-  resetSent = false;
-  // Receiving part (§3.2).
-  received = new QuicReassembly();
-  receivedHighest = 0;
-  finalSize: number | undefined;
-  /** The limit we want to give; `receiveAdvertised` is the one the peer was told (§4.1). */
-  receiveMax: number;
-  receiveAdvertised: number;
-  receiveDone = false;
-  maxStreamDataDirty = false;
-  counted = false;
-
-  constructor(
-    readonly id: number,
-    readonly canSend: boolean,
-    readonly canReceive: boolean,
-    sendMax: number,
-    readonly receiveWindow: number,
-  ) {
-    this.sendMax = sendMax;
-    this.receiveMax = receiveWindow;
-    this.receiveAdvertised = receiveWindow;
-    if (!canSend) this.finSent = true;
-    if (!canReceive) this.receiveDone = true;
-  }
-
-  get sendDone(): boolean {
-    return this.resetSent || (this.finSent && this.sendQueued === 0 && this.retransmit.length === 0);
-  }
-}
 
 function connectionError(errorCode: number, message: string, frameType = 0): QuicError {
   return new QuicError('AVX_QUIC_PROTOCOL_VIOLATION', errorCode, message, frameType);
@@ -291,7 +149,11 @@ export class QuicConnection {
   private peerInitialScid: Uint8Array | undefined;
   private readonly options: QuicConnectionOptions;
   private tls: Tls13Client | Tls13Server | undefined;
-  private readonly spaces: PacketSpace[] = [new PacketSpace(), new PacketSpace(), new PacketSpace()];
+  private readonly spaces: QuicPacketNumberSpace[] = [
+    new QuicPacketNumberSpace(),
+    new QuicPacketNumberSpace(),
+    new QuicPacketNumberSpace(),
+  ];
   private events: QuicConnectionEvent[] = [];
   private stateValue: QuicConnectionState = 'handshake';
   private handshakeComplete = false;
@@ -306,20 +168,11 @@ export class QuicConnection {
   private bytesReceived = 0;
   private bytesSent = 0;
 
-  // RTT (RFC 9002 §5).
-  private latestRtt = 0;
-  private smoothedRtt = INITIAL_RTT;
-  private rttVar = INITIAL_RTT / 2;
-  private minRtt = 0;
-  private hasRttSample = false;
+  // Loss recovery (RFC 9002 §5-§7).
+  private readonly rttEstimator = new QuicRttEstimator();
+  private readonly congestion: QuicCongestionController;
   private ptoCount = 0;
   private lossTimer: { time: number; space: SpaceIndex; kind: 'loss' | 'pto' } | undefined;
-
-  // NewReno (RFC 9002 §7).
-  private congestionWindow: number;
-  private ssthresh = Number.POSITIVE_INFINITY;
-  private recoveryStart = Number.NEGATIVE_INFINITY;
-  private bytesInFlight = 0;
 
   // Idle and close (RFC 9000 §10).
   private idleDeadline: number | undefined;
@@ -351,7 +204,7 @@ export class QuicConnection {
       throw new RangeError('connection ids are 8 bytes here');
     this.maxDatagramSize = options.maxDatagramSize ?? 1200;
     this.maxCryptoBuffer = options.maxCryptoBuffer ?? 65536;
-    this.congestionWindow = Math.min(10 * this.maxDatagramSize, Math.max(14720, 2 * this.maxDatagramSize));
+    this.congestion = new QuicCongestionController(this.maxDatagramSize);
     const streamWindow = options.maxStreamData ?? 262144;
     this.local = {
       ...defaultQuicTransportParameters(),
@@ -394,12 +247,12 @@ export class QuicConnection {
 
   /** Smoothed RTT estimate in ms (RFC 9002 §5.3). */
   get rtt(): number {
-    return this.smoothedRtt;
+    return this.rttEstimator.smoothedRtt;
   }
 
   /** Current congestion window in bytes (RFC 9002 §7). */
   get congestionWindowBytes(): number {
-    return this.congestionWindow;
+    return this.congestion.congestionWindow;
   }
 
   private isEnding(): boolean {
@@ -488,9 +341,9 @@ export class QuicConnection {
       s.readKeys,
       datagram.subarray(offset, header.packetEnd),
       header.pnOffset - offset,
-      s.largestReceived,
+      s.acks.largestReceived,
     );
-    if (s.hasReceived(packet.packetNumber)) return header.packetEnd; // duplicate
+    if (s.acks.hasReceived(packet.packetNumber)) return header.packetEnd; // duplicate
     if (
       this.role === 'client' &&
       space === 0 &&
@@ -511,7 +364,7 @@ export class QuicConnection {
       if (this.stateValue === 'closing') this.closePending = true;
       return header.packetEnd;
     }
-    s.recordReceived(packet.packetNumber);
+    s.acks.recordReceived(packet.packetNumber);
     let ackEliciting = false;
     for (const frame of frames) {
       if (frame.type !== 'ack' && frame.type !== 'padding' && frame.type !== 'connection_close')
@@ -520,12 +373,7 @@ export class QuicConnection {
       if (this.isEnding()) return header.packetEnd;
     }
     if (ackEliciting) {
-      if (packet.packetNumber === s.largestReceived) s.largestReceivedTime = now;
-      s.ackElicitingSinceAck++;
-      if (s.ackDeadline === undefined) {
-        s.ackDeadline = space === 2 ? now + this.local.maxAckDelay : now;
-      }
-      if (space !== 2 || s.ackElicitingSinceAck >= 2) s.ackDeadline = now;
+      s.acks.onAckElicitingReceived(packet.packetNumber, now, space !== 2, this.local.maxAckDelay);
     }
     // §8.1: a Handshake packet from the client validates its address; RFC 9001 §4.9.1: the
     // server discards its Initial keys when it first processes a Handshake packet.
@@ -779,17 +627,11 @@ export class QuicConnection {
     return this.streams.get(id);
   }
 
+  /** Stream and connection flow control of data received up to `end` on `st` (RFC 9000 §4.1). */
   private accountReceived(st: QuicStream, end: number): void {
-    if (end > st.receiveAdvertised) {
-      throw new QuicError(
-        'AVX_QUIC_FLOW_CONTROL',
-        E.FLOW_CONTROL_ERROR,
-        `stream ${st.id} beyond MAX_STREAM_DATA (RFC 9000 §4.1)`,
-      );
-    }
-    if (end > st.receivedHighest) {
-      this.receivedData += end - st.receivedHighest;
-      st.receivedHighest = end;
+    const added = st.accountReceived(end);
+    if (added > 0) {
+      this.receivedData += added;
       if (this.receivedData > this.receiveMaxDataAdvertised) {
         throw new QuicError(
           'AVX_QUIC_FLOW_CONTROL',
@@ -835,11 +677,7 @@ export class QuicConnection {
   /** Data delivered to the user is consumed: give credit back (RFC 9000 §4.2). */
   private consumeStream(st: QuicStream, n: number): void {
     this.consumeConnection(n);
-    const consumed = st.received.delivered;
-    if (st.finalSize === undefined && consumed + st.receiveWindow / 2 >= st.receiveMax) {
-      st.receiveMax = consumed + st.receiveWindow;
-      st.maxStreamDataDirty = true;
-    }
+    st.updateReceiveCredit();
   }
 
   private consumeConnection(n: number): void {
@@ -901,21 +739,14 @@ export class QuicConnection {
     const st = this.sendableStream(streamId);
     if (st.finQueued || st.resetSent)
       throw connectionError(E.STREAM_STATE_ERROR, `stream ${streamId} is finished`);
-    if (data.length > 0) {
-      st.sendQueue.push(data);
-      st.sendQueued += data.length;
-    }
-    if (fin) st.finQueued = true;
+    st.queue(data, fin);
   }
 
   /** Abandons sending on a stream with RESET_STREAM (RFC 9000 §19.4). */
   resetStream(streamId: number, errorCode: bigint): void {
     const st = this.sendableStream(streamId);
     if (st.resetSent) return;
-    st.resetSent = true;
-    st.sendQueue = [];
-    st.sendQueued = 0;
-    st.retransmit = [];
+    st.abandonSending();
     this.spaces[2]!.control.push({ type: 'reset_stream', streamId, errorCode, finalSize: st.sendOffset });
     this.maybeRetire(st);
   }
@@ -938,81 +769,34 @@ export class QuicConnection {
     if (largest >= s.nextPacketNumber) {
       throw connectionError(E.PROTOCOL_VIOLATION, 'ACK of a packet never sent (RFC 9000 §13.1)', 0x02);
     }
-    if (largest > s.largestAcked) s.largestAcked = largest;
-    let newlyAckEliciting = false;
-    let largestNewly: SentPacket | undefined;
-    const acked: SentPacket[] = [];
-    for (const [pn, p] of s.sent) {
-      if (!ranges.some((r) => pn >= r.smallest && pn <= r.largest)) continue;
-      s.sent.delete(pn);
-      acked.push(p);
-      if (p.ackEliciting) newlyAckEliciting = true;
-      if (pn === largest) largestNewly = p;
-    }
+    const acked: QuicSentPacket[] = [];
+    const rttSample = s.sent.takeAcked(ranges, acked);
     if (acked.length === 0) return;
-    if (largestNewly !== undefined && newlyAckEliciting) {
-      this.latestRtt = now - largestNewly.timeSent;
+    if (rttSample !== undefined) {
       let ackDelay = 0;
       if (space === 2) {
         ackDelay = (ackDelayField * 2 ** this.peer.ackDelayExponent) / 1000;
         if (this.handshakeConfirmed) ackDelay = Math.min(ackDelay, this.peer.maxAckDelay);
       }
-      this.updateRtt(ackDelay);
+      this.rttEstimator.update(now - rttSample.timeSent, ackDelay);
     }
-    for (const p of acked) {
-      if (!p.inFlight) continue;
-      this.bytesInFlight -= p.size;
-      // NewReno (RFC 9002 §7.3): no growth for packets sent before recovery started.
-      if (p.timeSent <= this.recoveryStart) continue;
-      if (this.congestionWindow < this.ssthresh) this.congestionWindow += p.size;
-      else this.congestionWindow += (this.maxDatagramSize * p.size) / this.congestionWindow;
-    }
+    for (const p of acked) if (p.inFlight) this.congestion.onPacketAcked(p.size, p.timeSent);
     this.detectLostPackets(space, now);
     this.ptoCount = 0;
   }
 
-  private updateRtt(ackDelay: number): void {
-    // RFC 9002 §5.3.
-    if (!this.hasRttSample) {
-      this.hasRttSample = true;
-      this.minRtt = this.latestRtt;
-      this.smoothedRtt = this.latestRtt;
-      this.rttVar = this.latestRtt / 2;
-      return;
-    }
-    this.minRtt = Math.min(this.minRtt, this.latestRtt);
-    let adjusted = this.latestRtt;
-    if (this.latestRtt >= this.minRtt + ackDelay) adjusted = this.latestRtt - ackDelay;
-    this.rttVar = 0.75 * this.rttVar + 0.25 * Math.abs(this.smoothedRtt - adjusted);
-    this.smoothedRtt = 0.875 * this.smoothedRtt + 0.125 * adjusted;
-  }
-
   private detectLostPackets(space: SpaceIndex, now: number): void {
     // RFC 9002 §6.1, Appendix A.10.
-    const s = this.spaces[space]!;
-    s.lossTime = undefined;
-    const lossDelay = Math.max((9 / 8) * Math.max(this.latestRtt, this.smoothedRtt), GRANULARITY);
+    const lost = this.spaces[space]!.sent.detectLost(now, this.rttEstimator.lossDelay());
     let largestLostTime: number | undefined;
-    for (const [pn, p] of s.sent) {
-      if (pn > s.largestAcked) continue;
-      if (p.timeSent + lossDelay <= now || s.largestAcked >= pn + PACKET_THRESHOLD) {
-        s.sent.delete(pn);
-        if (p.inFlight) {
-          this.bytesInFlight -= p.size;
-          largestLostTime = Math.max(largestLostTime ?? p.timeSent, p.timeSent);
-        }
-        this.requeue(space, p.frames);
-      } else {
-        const t = p.timeSent + lossDelay;
-        s.lossTime = s.lossTime === undefined ? t : Math.min(s.lossTime, t);
+    for (const p of lost) {
+      if (p.inFlight) {
+        this.congestion.removeFromFlight(p.size);
+        largestLostTime = Math.max(largestLostTime ?? p.timeSent, p.timeSent);
       }
+      this.requeue(space, p.frames);
     }
-    if (largestLostTime !== undefined && largestLostTime > this.recoveryStart) {
-      // RFC 9002 §7.3.2: enter recovery.
-      this.recoveryStart = now;
-      this.ssthresh = Math.max(this.congestionWindow / 2, 2 * this.maxDatagramSize);
-      this.congestionWindow = this.ssthresh;
-    }
+    if (largestLostTime !== undefined) this.congestion.onCongestionEvent(largestLostTime, now);
   }
 
   /** Puts the frames of a lost packet back in the queues (RFC 9000 §13.3). */
@@ -1055,7 +839,7 @@ export class QuicConnection {
   }
 
   private ptoDuration(space: SpaceIndex): number {
-    let d = this.smoothedRtt + Math.max(4 * this.rttVar, GRANULARITY);
+    let d = this.rttEstimator.ptoBase();
     if (space === 2) d += this.handshakeConfirmed ? this.peer.maxAckDelay : 0;
     return d * 2 ** this.ptoCount;
   }
@@ -1066,7 +850,7 @@ export class QuicConnection {
     if (this.stateValue === 'closing' || this.stateValue === 'draining' || this.stateValue === 'closed')
       return;
     for (const i of SPACES) {
-      const t = this.spaces[i]!.lossTime;
+      const t = this.spaces[i]!.sent.lossTime;
       if (t !== undefined && (this.lossTimer === undefined || t < this.lossTimer.time)) {
         this.lossTimer = { time: t, space: i, kind: 'loss' };
       }
@@ -1074,7 +858,7 @@ export class QuicConnection {
     if (this.lossTimer !== undefined) return;
     if (this.role === 'server' && !this.addressValidated && this.amplificationBudget() <= 0) return;
     const anyInFlight = SPACES.some(
-      (i) => !this.spaces[i]!.discarded && this.spaces[i]!.ackElicitingInFlight(),
+      (i) => !this.spaces[i]!.discarded && this.spaces[i]!.sent.ackElicitingInFlight(),
     );
     if (!anyInFlight) {
       if (this.role === 'server' || this.handshakeConfirmed || this.stateValue !== 'handshake') return;
@@ -1086,9 +870,9 @@ export class QuicConnection {
     }
     for (const i of SPACES) {
       const s = this.spaces[i]!;
-      if (s.discarded || !s.ackElicitingInFlight()) continue;
+      if (s.discarded || !s.sent.ackElicitingInFlight()) continue;
       if (i === 2 && !this.handshakeComplete) continue;
-      const t = s.timeOfLastAckEliciting + this.ptoDuration(i);
+      const t = s.sent.timeOfLastAckEliciting + this.ptoDuration(i);
       if (this.lossTimer === undefined || t < this.lossTimer.time)
         this.lossTimer = { time: t, space: i, kind: 'pto' };
     }
@@ -1102,7 +886,7 @@ export class QuicConnection {
       // RFC 9002 §6.2.4: send probes, carrying the data of the oldest unacknowledged packets.
       const s = this.spaces[timer.space]!;
       let moved = 0;
-      for (const p of s.sent.values()) {
+      for (const p of s.sent.packets.values()) {
         if (moved >= 2) break;
         if (!p.ackEliciting || p.frames.length === 0) continue;
         this.requeue(timer.space, p.frames);
@@ -1118,15 +902,7 @@ export class QuicConnection {
   private discardSpace(space: SpaceIndex): void {
     const s = this.spaces[space]!;
     if (s.discarded) return;
-    for (const p of s.sent.values()) if (p.inFlight) this.bytesInFlight -= p.size;
-    s.sent.clear();
-    s.discarded = true;
-    s.readKeys = undefined;
-    s.writeKeys = undefined;
-    s.lossTime = undefined;
-    s.cryptoPending = [];
-    s.ackDeadline = undefined;
-    s.ackElicitingSinceAck = 0;
+    this.congestion.removeFromFlight(s.discard());
     this.ptoCount = 0;
   }
 
@@ -1157,7 +933,9 @@ export class QuicConnection {
     consider(this.lossTimer?.time);
     // An ACK that anti-amplification keeps us from sending must not spin the timer.
     if (this.amplificationBudget() >= 64) {
-      for (const s of this.spaces) if (!s.discarded && s.ackElicitingSinceAck > 0) consider(s.ackDeadline);
+      for (const s of this.spaces) {
+        if (!s.discarded && s.acks.ackElicitingSinceAck > 0) consider(s.acks.ackDeadline);
+      }
     }
     return t;
   }
@@ -1326,7 +1104,7 @@ export class QuicConnection {
       const s = this.spaces[i]!;
       if (s.discarded || s.writeKeys === undefined) continue;
       if (i === 2 && !this.handshakeComplete) continue;
-      const pnLength = quicPacketNumberLength(s.nextPacketNumber, s.largestAcked);
+      const pnLength = quicPacketNumberLength(s.nextPacketNumber, s.sent.largestAcked);
       const budget = remaining - this.headerOverhead(i, pnLength);
       if (budget < 32) continue;
       const plan = this.collectFrames(i, budget, now);
@@ -1378,7 +1156,7 @@ export class QuicConnection {
   ): Uint8Array {
     const s = this.spaces[space]!;
     const pn = s.nextPacketNumber++;
-    const pnLength = quicPacketNumberLength(pn, s.largestAcked);
+    const pnLength = quicPacketNumberLength(pn, s.sent.largestAcked);
     let payload = encodeQuicFrames(frames);
     const overhead = this.headerOverhead(space, pnLength);
     let padding = Math.max(0, minSize - overhead - payload.length, 4 - pnLength - payload.length);
@@ -1408,10 +1186,15 @@ export class QuicConnection {
       (f) => f.type !== 'ack' && f.type !== 'padding' && f.type !== 'ping',
     );
     const inFlight = ackEliciting || payload.length > encodeQuicFramesSize(frames);
-    s.sent.set(pn, { timeSent: now, size: packet.length, ackEliciting, inFlight, frames: retransmittable });
-    if (inFlight) this.bytesInFlight += packet.length;
+    s.sent.onPacketSent(pn, {
+      timeSent: now,
+      size: packet.length,
+      ackEliciting,
+      inFlight,
+      frames: retransmittable,
+    });
+    if (inFlight) this.congestion.onPacketSent(packet.length);
     if (ackEliciting) {
-      s.timeOfLastAckEliciting = now;
       if (s.probes > 0) s.probes--;
       if (!this.ackElicitingSentSinceReceive) {
         this.restartIdleTimer(now);
@@ -1419,15 +1202,6 @@ export class QuicConnection {
       }
     }
     return packet;
-  }
-
-  private ackFrame(s: PacketSpace, now: number, space: SpaceIndex): QuicFrame {
-    const delayMs = space === 2 ? Math.max(0, now - s.largestReceivedTime) : 0;
-    return {
-      type: 'ack',
-      ackDelay: Math.floor((delayMs * 1000) / 2 ** this.local.ackDelayExponent),
-      ranges: s.received.map((r) => ({ largest: r.largest, smallest: r.smallest })),
-    };
   }
 
   /** The frames of the next packet of `space`, within `budget` bytes; undefined if nothing to send. */
@@ -1440,11 +1214,11 @@ export class QuicConnection {
     const frames: QuicFrame[] = [];
     let room = budget;
     let ack: QuicFrame | undefined;
-    if (s.ackElicitingSinceAck > 0 && s.received.length > 0) {
-      ack = this.ackFrame(s, now, space);
+    if (s.acks.hasAckPending()) {
+      ack = s.acks.ackFrame(now, space === 2, this.local.ackDelayExponent);
       room -= quicFrameSize(ack);
     }
-    const mayElicit = this.bytesInFlight < this.congestionWindow || s.probes > 0;
+    const mayElicit = this.congestion.hasRoom() || s.probes > 0;
     const add = (f: QuicFrame): boolean => {
       const n = quicFrameSize(f);
       if (n > room) return false;
@@ -1468,17 +1242,19 @@ export class QuicConnection {
     }
     const ackEliciting = frames.length > 0;
     if (ack !== undefined) {
-      const due = ackEliciting || (s.ackDeadline !== undefined && now >= s.ackDeadline);
-      if (due) {
+      if (ackEliciting || s.acks.isAckDue(now)) {
         frames.unshift(ack);
-        s.ackElicitingSinceAck = 0;
-        s.ackDeadline = undefined;
+        s.acks.clearPending();
       }
     }
     return frames.length === 0 ? undefined : { frames, ackEliciting };
   }
 
-  private collectApplicationFrames(s: PacketSpace, add: (f: QuicFrame) => boolean, room: () => number): void {
+  private collectApplicationFrames(
+    s: QuicPacketNumberSpace,
+    add: (f: QuicFrame) => boolean,
+    room: () => number,
+  ): void {
     while (s.control.length > 0 && add(s.control[0]!)) s.control.shift();
     if (this.maxDataDirty && add({ type: 'max_data', maximumData: this.receiveMaxData })) {
       this.maxDataDirty = false;
@@ -1495,8 +1271,7 @@ export class QuicConnection {
     for (const st of this.streams.values()) {
       if (!st.maxStreamDataDirty || st.receiveDone) continue;
       if (add({ type: 'max_stream_data', streamId: st.id, maximumStreamData: st.receiveMax })) {
-        st.maxStreamDataDirty = false;
-        st.receiveAdvertised = Math.max(st.receiveAdvertised, st.receiveMax);
+        st.onMaxStreamDataSent();
       }
     }
     for (const st of this.streams.values()) {
@@ -1532,7 +1307,7 @@ export class QuicConnection {
       const n = Math.max(0, Math.min(st.sendQueued, credit, room() - headerSize));
       if (n === 0 && !(st.sendQueued === 0 && st.finQueued)) continue;
       if (room() < headerSize) return;
-      const data = this.takeStreamBytes(st, n);
+      const data = st.takeSendBytes(n);
       const fin = st.finQueued && st.sendQueued === 0;
       add({ type: 'stream', streamId: st.id, offset: st.sendOffset, data, fin });
       st.sendOffset += n;
@@ -1542,21 +1317,6 @@ export class QuicConnection {
         this.maybeRetire(st);
       }
     }
-  }
-
-  private takeStreamBytes(st: QuicStream, n: number): Uint8Array {
-    const out = new Uint8Array(n);
-    let o = 0;
-    while (o < n) {
-      const head = st.sendQueue[0]!;
-      const k = Math.min(head.length, n - o);
-      out.set(head.subarray(0, k), o);
-      o += k;
-      if (k === head.length) st.sendQueue.shift();
-      else st.sendQueue[0] = head.subarray(k);
-    }
-    st.sendQueued -= n;
-    return out;
   }
 }
 
