@@ -12,7 +12,9 @@
  *   -> redirect policy   (RFC 9110 §15.4)
  *   -> retry policy      (backoff, Retry-After, RFC 9110 §10.2.3)
  *   -> decompression    (Accept-Encoding, gzip / deflate / br, RFC 9110 §8.4)
- *   -> origin pool -> HTTP/1.1 connection
+ *   -> origin pool -> HTTP/1.1 or HTTP/2 connection
+ *      (with `http3`: the HTTP/3 pool of the origin's Alt-Svc h3 alternative first, TCP on
+ *      connection failure, RFC 7838 §2.4)
  * ```
  */
 import { InvalidMethodError } from '../core/errors.js';
@@ -21,16 +23,25 @@ import { isKnownMethod, validateMethod } from '../core/method.js';
 import type { H1ParserOptions } from '../h1/h1-types.js';
 import type { H2ConnectionOptions } from '../h2/h2-connection-options.js';
 import { defaultTimerWheel, type TimerWheel } from '../runtime/timer-wheel.js';
-import { ClientClosedError, InvalidRequestError, RequestTimeoutError } from './client-errors.js';
+import { AltSvcCache } from './alt-svc.js';
+import {
+  ClientClosedError,
+  ConnectError,
+  ConnectTimeoutError,
+  InvalidRequestError,
+  RequestTimeoutError,
+} from './client-errors.js';
 import type { ClientPush, ClientPushHandler } from './client-push.js';
 import { ClientRequest, type RequestOptions } from './client-request.js';
 import type { ClientResponse } from './client-response.js';
 import { clientTracingPolicy, type TracingClientOptions } from './client-tracing.js';
 import type { ClientTlsOptions } from './connector.js';
+import { bareHostname } from './connector.js';
 import { type DecompressionOptions, decompressionPolicy } from './decompression-policy.js';
 import { composeDispatch, type Dispatch, type DispatchMiddleware } from './dispatch.js';
 import { clientFetch } from './fetch-adapter.js';
 import type { H1ConnectionSettings } from './h1-client-connection.js';
+import { H3OriginPool, h3TrustAnchors } from './h3-origin-pool.js';
 import { OriginPool, type OriginPoolH2, type PoolStats } from './pool/origin-pool.js';
 import { type ProxyOptions, ProxySelector } from './proxy-config.js';
 import { type RedirectOptions, redirectPolicy } from './redirect-policy.js';
@@ -84,6 +95,18 @@ export interface ClientOptions {
    * One connection per origin carries every request. Default: ALPN only.
    */
   http2?: boolean;
+  /**
+   * HTTP/3 (RFC 9114) over QUIC, for `https:` origins. `true`: every https response's Alt-Svc
+   * field (RFC 7838) is remembered per origin, and once an origin advertised `h3` its later
+   * requests go over HTTP/3 to the advertised host and UDP port (the first one goes over TCP as
+   * usual); when that connection fails (handshake error or timeout) the request goes over TCP
+   * and the alternative is forgotten (RFC 7838 §2.4). `'only'`: HTTP/3 straight to the URL's
+   * host and port (as a UDP port), no fallback. The server's certificate is checked against
+   * `tls.ca` (default Node's roots) for the URL's host; `tls.rejectUnauthorized: false` is not
+   * supported over QUIC (with `true` HTTP/3 is then not used; with `'only'` the constructor
+   * throws). Not used through a proxy or a `socketPath`. Default false.
+   */
+  http3?: boolean | 'only';
   /** Limits and windows of HTTP/2 connections (see `H2ConnectionOptions`). */
   http2Options?: H2ConnectionOptions;
   /**
@@ -147,6 +170,11 @@ export class Client {
   readonly #totalTimeout: number;
   readonly #proxy: ProxySelector | undefined;
   readonly #pools = new Map<string, OriginPool>();
+  /** HTTP/3 pools, by origin and UDP endpoint. */
+  readonly #h3Pools = new Map<string, H3OriginPool>();
+  readonly #http3: boolean | 'only';
+  /** The Alt-Svc alternatives origins advertised (with `http3: true`). */
+  readonly #altSvc: AltSvcCache | undefined;
   readonly #interceptors: DispatchMiddleware[] = [];
   readonly #policies: DispatchMiddleware[];
   #dispatch: Dispatch;
@@ -183,6 +211,15 @@ export class Client {
       this.#policies = [...this.#policies, clientTracingPolicy(tracing === true ? {} : tracing)];
     }
     this.#dispatch = this.#compose();
+    let http3 = options.http3 ?? false;
+    if (http3 !== false && options.tls?.rejectUnauthorized === false) {
+      if (http3 === 'only') {
+        throw new InvalidRequestError('http3: the QUIC handshake cannot skip certificate verification');
+      }
+      http3 = false;
+    }
+    this.#http3 = http3;
+    this.#altSvc = http3 === true ? new AltSvcCache() : undefined;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -352,6 +389,72 @@ export class Client {
 
   #toPool = (request: ClientRequest): Promise<ClientResponse> => {
     const url = request.url;
+    if (
+      this.#http3 !== false &&
+      url.protocol === 'https:' &&
+      this.#options.socketPath === undefined &&
+      this.#proxy?.select(url) === undefined
+    ) {
+      return this.#toH3(request);
+    }
+    return this.#toTcp(request);
+  };
+
+  /** HTTP/3 (see {@link ClientOptions.http3}). */
+  #toH3(request: ClientRequest): Promise<ClientResponse> {
+    const url = request.url;
+    const port = Number(url.port) || 443;
+    if (this.#http3 === 'only') return this.#h3Pool(url, bareHostname(url.hostname), port).dispatch(request);
+    const altSvc = this.#altSvc!;
+    const origin = url.origin;
+    const alt = altSvc.lookup(origin, 'h3')[0];
+    if (alt === undefined) return this.#toTcp(request).then(this.#noteAltSvc);
+    const host = alt.host === '' ? bareHostname(url.hostname) : alt.host;
+    return this.#h3Pool(url, host, alt.port)
+      .dispatch(request)
+      .then(this.#noteAltSvc, (err: unknown) => {
+        // RFC 7838 §2.4: the alternative failed before the request was sent: use the origin.
+        if (!(err instanceof ConnectError || err instanceof ConnectTimeoutError)) throw err;
+        // Its own response's Alt-Svc is not taken up again: the next request stays on TCP.
+        altSvc.forget(origin);
+        return this.#toTcp(request);
+      });
+  }
+
+  /** Remembers an https response's Alt-Svc field (RFC 7838 §3). */
+  #noteAltSvc = (response: ClientResponse): ClientResponse => {
+    const field = response.headers.get('alt-svc');
+    if (field !== undefined) this.#altSvc!.update(new URL(response.url).origin, field);
+    return response;
+  };
+
+  #h3Pool(url: URL, host: string, port: number): H3OriginPool {
+    const key = `${url.origin} ${host} ${port}`;
+    let pool = this.#h3Pools.get(key);
+    if (pool === undefined) {
+      const tls = this.#options.tls;
+      pool = new H3OriginPool(
+        {
+          origin: url.origin,
+          authority: url.host,
+          hostname: host,
+          port,
+          serverName: tls?.servername ?? bareHostname(url.hostname),
+          trustAnchors: h3TrustAnchors(tls?.ca),
+          maxResponseBytes: this.#options.maxResponseBytes ?? Number.POSITIVE_INFINITY,
+          highWaterMark: this.#options.highWaterMark ?? 65536,
+          idleTimeout: this.#keepAliveTimeout,
+          wheel: this.#wheel,
+        },
+        this.#maxQueued,
+      );
+      this.#h3Pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  #toTcp(request: ClientRequest): Promise<ClientResponse> {
+    const url = request.url;
     const key = url.origin;
     let pool = this.#pools.get(key);
     if (pool === undefined) {
@@ -364,7 +467,7 @@ export class Client {
       this.#pools.set(key, pool);
     }
     return pool.dispatch(request);
-  };
+  }
 
   #createPool(url: URL): OriginPool {
     const secure = url.protocol === 'https:';
@@ -460,7 +563,9 @@ export class Client {
       reused: 0,
       requests: 0,
     };
-    for (const [key, pool] of this.#pools) {
+    const pools: [string, { stats(): PoolStats }][] = [...this.#pools];
+    for (const [key, pool] of this.#h3Pools) pools.push([key.slice(0, key.indexOf(' ')), pool]);
+    for (const [key, pool] of pools) {
       if (origin !== undefined && key !== origin) continue;
       const s = pool.stats();
       total.connections += s.connections;
@@ -483,12 +588,13 @@ export class Client {
   /** Stops taking requests and resolves once every queued and in-flight one has finished. */
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([...this.#pools.values()].map((pool) => pool.close()));
+    await Promise.all([...this.#pools.values(), ...this.#h3Pools.values()].map((pool) => pool.close()));
   }
 
   /** Fails every queued and in-flight request (with `reason`) and closes every connection now. */
   destroy(reason?: Error): void {
     this.#closed = true;
     for (const pool of this.#pools.values()) pool.destroy(reason);
+    for (const pool of this.#h3Pools.values()) pool.destroy(reason);
   }
 }
