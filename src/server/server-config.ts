@@ -3,6 +3,7 @@
  * Timeouts follow node:http's defaults so that moving an app over changes nothing surprising.
  */
 import type { SecureContextOptions } from 'node:tls';
+import { AvxError } from '../core/errors.js';
 import type { H1ParserOptions } from '../h1/h1-types.js';
 import type { H2ConnectionOptions } from '../h2/h2-connection-options.js';
 import { defaultTimerWheel, type TimerWheel } from '../runtime/timer-wheel.js';
@@ -62,6 +63,35 @@ export interface ListenOptions {
    * with prior knowledge (h2c) on cleartext ports.
    */
   http2?: H2ConnectionOptions;
+  /**
+   * Also serve HTTP/3 (RFC 9114) over QUIC on the same port number, UDP. Requires `tls` (QUIC
+   * carries TLS 1.3; `tls.cert` and `tls.key`, PEM) and a TCP port (not `path`): otherwise
+   * `listen` rejects with {@link Http3ConfigError}. When on, HTTP/1.1 and HTTP/2 responses
+   * advertise it with `Alt-Svc: h3=":PORT"; ma=86400` (RFC 7838, RFC 9114 §3.1.1). `true` for
+   * the defaults, or options. Default false.
+   */
+  http3?: boolean | Http3Options;
+}
+
+/** Options of {@link ListenOptions.http3}. */
+export interface Http3Options {
+  /** QUIC connections open at once; new ones beyond are dropped. Default 10000. */
+  maxConnections?: number;
+  /** QUIC idle timeout (RFC 9000 §10.1), ms: an idle connection closes silently. Default 30000. */
+  idleTimeoutMs?: number;
+}
+
+/** The resolved {@link Http3Options}. */
+export interface Http3Config {
+  maxConnections: number;
+  idleTimeoutMs: number;
+}
+
+/** `listen` options that cannot serve HTTP/3. */
+export class Http3ConfigError extends AvxError {
+  constructor(message: string) {
+    super('AVX_HTTP3_CONFIG', message);
+  }
 }
 
 /** The resolved configuration shared by a server's connections. */
@@ -78,6 +108,8 @@ export interface ServerConfig {
   parser: H1ParserOptions;
   wheel: TimerWheel;
   http2: H2ConnectionOptions | undefined;
+  /** HTTP/3 settings, or undefined when HTTP/3 is off. */
+  http3: Http3Config | undefined;
 }
 
 /** Applies the defaults. */
@@ -99,5 +131,17 @@ export function resolveServerConfig(options: ListenOptions): ServerConfig {
     },
     wheel: options.wheel ?? defaultTimerWheel(),
     http2: options.http2,
+    http3: resolveHttp3(options),
   };
+}
+
+function resolveHttp3(options: ListenOptions): Http3Config | undefined {
+  const h3 = options.http3;
+  if (h3 === undefined || h3 === false) return undefined;
+  if (options.tls === undefined)
+    throw new Http3ConfigError('http3 needs tls: QUIC always carries TLS 1.3 (RFC 9001)');
+  if (options.path !== undefined)
+    throw new Http3ConfigError('http3 needs a UDP port, not a Unix socket path');
+  const o = h3 === true ? {} : h3;
+  return { maxConnections: o.maxConnections ?? 10000, idleTimeoutMs: o.idleTimeoutMs ?? 30000 };
 }

@@ -2,16 +2,20 @@
  * A listening server: accepts TCP (or TLS, or Unix socket) connections and gives each one an
  * HTTP/1.1 connection driver running the app. Tracks connections for limits and graceful
  * shutdown: `close()` stops accepting, lets in-flight requests finish, closes idle
- * connections at once and destroys whatever is still busy after `closeTimeout`.
+ * connections at once and destroys whatever is still busy after `closeTimeout`. With `http3`
+ * on, an {@link H3Listener} also serves the app over QUIC on the same port number (UDP), and
+ * the TCP responses advertise it with Alt-Svc (RFC 7838, RFC 9114 §3.1.1).
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
+import { altSvcApp } from './alt-svc-app.js';
 import type { App } from './app.js';
 import { H1ServerConnection } from './h1-server-connection.js';
 import { H2ServerConnection } from './h2-server-connection.js';
+import { H3Listener } from './h3-listener.js';
 import { type ListenOptions, resolveServerConfig, type ServerConfig } from './server-config.js';
 
-export type { ListenOptions, TlsOptions } from './server-config.js';
+export type { Http3Options, ListenOptions, TlsOptions } from './server-config.js';
 
 /** What the server needs of a connection driver (HTTP/1.1 or HTTP/2). */
 type ServerConnection = H1ServerConnection | H2ServerConnection;
@@ -25,8 +29,11 @@ export class Server {
   /** True for HTTPS. */
   readonly secure: boolean;
 
+  /** The app as the TCP drivers see it (with Alt-Svc when HTTP/3 is on). */
   private readonly app: App;
   private readonly options: ListenOptions;
+  /** The HTTP/3 listener, with `http3` on. */
+  private readonly h3: H3Listener | undefined;
   private readonly config: ServerConfig;
   private readonly net: NetServer;
   private readonly connections = new Set<ServerConnection>();
@@ -55,10 +62,16 @@ export class Server {
   private allClosed: (() => void) | undefined;
 
   constructor(app: App, options: ListenOptions) {
-    this.app = app;
     this.options = options;
     this.config = resolveServerConfig(options);
     this.secure = options.tls !== undefined;
+    const http3 = this.config.http3;
+    if (http3 !== undefined && options.tls !== undefined) {
+      this.h3 = new H3Listener(app, this.config, http3, options.tls);
+      this.app = altSvcApp(app, () => `h3=":${this.port}"; ma=86400`);
+    } else {
+      this.app = app;
+    }
     if (options.tls !== undefined) {
       const tls = options.tls;
       this.net = createTlsServer(
@@ -72,13 +85,30 @@ export class Server {
     }
   }
 
-  /** Connections currently open. */
+  /** Connections currently open (TCP; see {@link http3ConnectionCount} for QUIC). */
   get connectionCount(): number {
     return this.connections.size;
   }
 
-  /** Starts listening. */
-  start(): Promise<void> {
+  /** QUIC connections currently open (0 without `http3`). */
+  get http3ConnectionCount(): number {
+    return this.h3?.connectionCount ?? 0;
+  }
+
+  /** Starts listening (TCP, then UDP on the same port number with `http3`). */
+  async start(): Promise<void> {
+    await this.startTcp();
+    if (this.h3 !== undefined) {
+      try {
+        await this.h3.bind(this.port, this.host);
+      } catch (err) {
+        await new Promise<void>((resolve) => this.net.close(() => resolve()));
+        throw err;
+      }
+    }
+  }
+
+  private startTcp(): Promise<void> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.net.once('error', onError);
@@ -121,10 +151,22 @@ export class Server {
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
     this.closing = new Promise<void>((resolve) => {
-      let deadline: NodeJS.Timeout | undefined;
+      const h3Closed = this.h3?.close();
+      const deadline = setTimeout(() => {
+        void this.h3?.destroy();
+        for (const conn of this.connections) conn.destroy();
+        for (const socket of this.upgraded.keys()) socket.destroy();
+      }, this.config.closeTimeout);
+      deadline.unref();
       const finish = () => {
-        if (deadline !== undefined) clearTimeout(deadline);
-        this.net.close(() => resolve());
+        this.net.close(() => {
+          const done = () => {
+            clearTimeout(deadline);
+            resolve();
+          };
+          if (h3Closed === undefined) done();
+          else void h3Closed.then(done);
+        });
       };
       this.allClosed = finish;
       this.net.close();
@@ -132,11 +174,6 @@ export class Server {
         finish();
         return;
       }
-      deadline = setTimeout(() => {
-        for (const conn of this.connections) conn.destroy();
-        for (const socket of this.upgraded.keys()) socket.destroy();
-      }, this.config.closeTimeout);
-      deadline.unref();
       for (const conn of this.connections) conn.shutdown();
       for (const [socket, shutdown] of this.upgraded) {
         if (shutdown !== undefined) shutdown();
@@ -148,6 +185,7 @@ export class Server {
 
   /** Destroys every connection and stops listening at once. */
   destroy(): Promise<void> {
+    void this.h3?.destroy();
     for (const conn of this.connections) conn.destroy();
     for (const socket of this.upgraded.keys()) socket.destroy();
     return this.close();
