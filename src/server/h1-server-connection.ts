@@ -533,7 +533,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     // Plain values skip the Response object entirely.
     if (typeof result === 'string') {
       ex.bytes = this.writeBuffered(
-        statusLine(200, undefined) + TEXT_TYPE + dateLine() + connection,
+        statusLine(200, undefined) + TEXT_TYPE + dateLine() + this.config.altSvcLine + connection,
         result,
         ex.head,
       );
@@ -541,22 +541,29 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     }
     if (!(result instanceof Response)) {
       if (result === null || result === undefined) {
-        this.writeHead(`${statusLine(204, undefined)}${dateLine()}${connection}\r\n`);
+        this.writeHead(
+          `${statusLine(204, undefined)}${dateLine()}${this.config.altSvcLine}${connection}\r\n`,
+        );
         return true;
       }
       if (result instanceof Uint8Array) {
         ex.bytes = this.writeBuffered(
-          statusLine(200, undefined) + BYTES_TYPE + dateLine() + connection,
+          statusLine(200, undefined) + BYTES_TYPE + dateLine() + this.config.altSvcLine + connection,
           result,
           ex.head,
         );
         return true;
       }
       if (typeof result === 'object' && isAsyncIterable(result)) {
-        return this.writeStream(ex, `${statusLine(200, undefined)}${BYTES_TYPE}${dateLine()}`, -1, result);
+        return this.writeStream(
+          ex,
+          `${statusLine(200, undefined)}${BYTES_TYPE}${dateLine()}${this.config.altSvcLine}`,
+          -1,
+          result,
+        );
       }
       ex.bytes = this.writeBuffered(
-        statusLine(200, undefined) + JSON_TYPE + dateLine() + connection,
+        statusLine(200, undefined) + JSON_TYPE + dateLine() + this.config.altSvcLine + connection,
         JSON.stringify(result),
         ex.head,
       );
@@ -573,9 +580,11 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
       head += fields.lines;
       if (fields.close) ex.keepAlive = false;
       if (!fields.hasDate) head += dateLine();
+      const altSvcLine = this.config.altSvcLine;
+      if (altSvcLine !== '' && !res.headers.has('alt-svc')) head += altSvcLine;
       appLength = fields.contentLength;
     } else {
-      head += dateLine();
+      head += dateLine() + this.config.altSvcLine;
     }
     const conn = ex.keepAlive ? connection : 'Connection: close\r\n';
     const body = res.body;

@@ -589,6 +589,9 @@ export class H2ServerConnection implements H2ConnectionHandler {
       }
     }
     if (!hasDate) fields.push('date', httpDate());
+    const altSvc = this.config.altSvc;
+    if (altSvc !== undefined && !(res?.hasHeaders && res.headers.has('alt-svc')))
+      fields.push('alt-svc', altSvc);
     let body: unknown = res !== undefined ? res.body : result;
     if (res === undefined && !hasType && body !== null && body !== undefined) {
       if (typeof body === 'string') fields.push('content-type', TEXT);

@@ -110,6 +110,14 @@ export interface ServerConfig {
   http2: H2ConnectionOptions | undefined;
   /** HTTP/3 settings, or undefined when HTTP/3 is off. */
   http3: Http3Config | undefined;
+  /**
+   * The `Alt-Svc` value HTTP/1.1 and HTTP/2 responses carry when HTTP/3 is on (RFC 7838 §3,
+   * RFC 9114 §3.1.1), set once the port is bound; undefined otherwise. A handler's own Alt-Svc
+   * replaces it.
+   */
+  altSvc: string | undefined;
+  /** `Alt-Svc: <altSvc>` CRLF for the HTTP/1.1 head, or `''`. */
+  altSvcLine: string;
 }
 
 /** Applies the defaults. */
@@ -132,6 +140,8 @@ export function resolveServerConfig(options: ListenOptions): ServerConfig {
     wheel: options.wheel ?? defaultTimerWheel(),
     http2: options.http2,
     http3: resolveHttp3(options),
+    altSvc: undefined,
+    altSvcLine: '',
   };
 }
 

@@ -8,7 +8,6 @@
  */
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
-import { altSvcApp } from './alt-svc-app.js';
 import type { App } from './app.js';
 import { H1ServerConnection } from './h1-server-connection.js';
 import { H2ServerConnection } from './h2-server-connection.js';
@@ -68,10 +67,8 @@ export class Server {
     const http3 = this.config.http3;
     if (http3 !== undefined && options.tls !== undefined) {
       this.h3 = new H3Listener(app, this.config, http3, options.tls);
-      this.app = altSvcApp(app, () => `h3=":${this.port}"; ma=86400`);
-    } else {
-      this.app = app;
     }
+    this.app = app;
     if (options.tls !== undefined) {
       const tls = options.tls;
       this.net = createTlsServer(
@@ -101,6 +98,9 @@ export class Server {
     if (this.h3 !== undefined) {
       try {
         await this.h3.bind(this.port, this.host);
+        // RFC 7838 §3: HTTP/1.1 and HTTP/2 responses name the HTTP/3 endpoint (same port, UDP).
+        this.config.altSvc = `h3=":${this.port}"; ma=86400`;
+        this.config.altSvcLine = `Alt-Svc: ${this.config.altSvc}\r\n`;
       } catch (err) {
         await new Promise<void>((resolve) => this.net.close(() => resolve()));
         throw err;

@@ -8,12 +8,14 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { Client } from '../../src/client/client.js';
 import { App } from '../../src/server/app.js';
+import { Response } from '../../src/server/response.js';
 import { testCa } from '../test-ca.js';
 
 test('our client and our server speak HTTP/3 end to end, and Alt-Svc moves a client from h2 to h3', async () => {
   const ca = testCa();
   const app = new App();
   app.get('/users/:id', (req) => ({ id: req.params.id, protocol: req.protocol }));
+  app.get('/own', () => new Response('mine', { headers: { 'alt-svc': 'clear' } }));
   app.post('/digest', async (req) =>
     createHash('sha256')
       .update(await req.bytes())
