@@ -234,6 +234,7 @@ export { App, type AppOptions, statusOf } from './server/app.js';
 export { type Closable, type ClusterOptions, runCluster } from './server/cluster.js';
 export type { ExtendedConnectContext, ExtendedConnectHandler } from './server/extended-connect.js';
 export { H2ServerConnection, H2StreamGoneError } from './server/h2-server-connection.js';
+export { H3StreamGoneError } from './server/h3-server-connection.js';
 export type {
   AppAttachment,
   AttachmentHost,
@@ -305,6 +306,7 @@ export {
 } from './server/router/route-definition-error.js';
 export type { RouteMatch, Router } from './server/router/router.js';
 export { type ListenOptions, Server, type TlsOptions } from './server/server.js';
+export { Http3ConfigError, type Http3Options } from './server/server-config.js';
 export {
   type PushOptions,
   PushRequestError,
