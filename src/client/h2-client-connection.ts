@@ -27,7 +27,6 @@ import { H2Connection, type H2ConnectionHandler } from '../h2/h2-connection.js';
 import type { H2ConnectionOptions } from '../h2/h2-connection-options.js';
 import { H2Error } from '../h2/h2-error.js';
 import { H2ErrorCode } from '../h2/h2-error-codes.js';
-import { CONNECTION_SPECIFIC } from '../h2/h2-field-validation.js';
 import type { H2Stream } from '../h2/h2-stream.js';
 import { type PriorityParams, parsePriorityField } from '../h2/priority-field.js';
 import type { TimerHandle, TimerWheel } from '../runtime/timer-wheel.js';
@@ -51,6 +50,7 @@ import type { ClientPushHandler } from './client-push.js';
 import { ClientRequest } from './client-request.js';
 import { ClientResponse, type ResponsePriorityTarget } from './client-response.js';
 import { ConnectAttempt, type ConnectTarget, openConnection } from './connector.js';
+import { multiplexedRequestFields } from './multiplexed-request-fields.js';
 import type { RequestBody } from './request-body.js';
 
 /** Settings shared by the HTTP/2 connections of one origin pool. */
@@ -88,9 +88,6 @@ export interface H2ConnectionOwner {
 const Phase = { None: 0, Connect: 1, Idle: 2 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
 const StreamPhase = { Headers: 0, Body: 1 } as const;
-
-/** Fields never sent over HTTP/2 (RFC 9113 §8.2.2), plus `host` (carried by `:authority`). */
-const DROPPED_FIELDS: ReadonlySet<string> = new Set([...CONNECTION_SPECIFIC, 'host', 'content-length']);
 
 /** One exchange on one stream. */
 class H2ClientStream implements ResponsePriorityTarget {
@@ -260,36 +257,7 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
     this.#entries.set(exchange, entry);
     this.sent++;
     if (this.#phase === Phase.Idle) this.#disarm();
-    const url = req.url;
-    // RFC 9113 §8.3.1: the request pseudo-header fields come first.
-    const fields: string[] = [
-      ':method',
-      req.method,
-      ':scheme',
-      this.#scheme,
-      ':authority',
-      settings.authority,
-      ':path',
-      `${url.pathname}${url.search}`,
-    ];
-    let hasContentType = false;
-    const headers = req.headers;
-    const n = headers.size;
-    for (let i = 0; i < n; i++) {
-      const name = headers.nameAt(i)!.toLowerCase();
-      if (DROPPED_FIELDS.has(name)) continue;
-      const value = headers.valueAt(i)!;
-      // RFC 9113 §8.2.2: TE may only carry "trailers".
-      if (name === 'te' && value.trim().toLowerCase() !== 'trailers') continue;
-      if (name === 'content-type') hasContentType = true;
-      fields.push(name, value);
-    }
-    if (body !== null) {
-      if (body.contentType !== undefined && !hasContentType) fields.push('content-type', body.contentType);
-      if (body.length >= 0) fields.push('content-length', String(body.length));
-    } else if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
-      fields.push('content-length', '0');
-    }
+    const fields = multiplexedRequestFields(req, this.#scheme, settings.authority);
     const noBody = body === null || (body.bytes !== undefined && body.bytes.length === 0);
     let stream: H2Stream;
     try {

@@ -52,6 +52,7 @@ import {
 } from './client-errors.js';
 import { type ClientExchange, type ExchangeCarrier, ExchangeState } from './client-exchange.js';
 import { ClientResponse } from './client-response.js';
+import { multiplexedRequestFields } from './multiplexed-request-fields.js';
 import type { RequestBody } from './request-body.js';
 
 /** Settings shared by the HTTP/3 connections to one server. */
@@ -92,17 +93,6 @@ export interface H3ConnectionOwner {
 const Phase = { None: 0, Connect: 1, Idle: 2 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
 const StreamPhase = { Headers: 0, Body: 1 } as const;
-
-/** Fields never sent over HTTP/3 (RFC 9114 §4.2), plus `host` (carried by `:authority`). */
-const DROPPED_FIELDS: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'host',
-  'content-length',
-]);
 
 const EMPTY = Buffer.alloc(0);
 
@@ -427,36 +417,7 @@ export class H3ClientConnection implements ExchangeCarrier {
     exchange.carrier = this;
     this.sent++;
     if (this.#phase === Phase.Idle) this.#disarm();
-    const url = req.url;
-    // RFC 9114 §4.3.1: the request pseudo-header fields come first.
-    const fields: string[] = [
-      ':method',
-      req.method,
-      ':scheme',
-      'https',
-      ':authority',
-      settings.authority,
-      ':path',
-      `${url.pathname}${url.search}`,
-    ];
-    let hasContentType = false;
-    const headers = req.headers;
-    const n = headers.size;
-    for (let i = 0; i < n; i++) {
-      const name = headers.nameAt(i)!.toLowerCase();
-      if (DROPPED_FIELDS.has(name)) continue;
-      const value = headers.valueAt(i)!;
-      // RFC 9114 §4.2: TE may only carry "trailers".
-      if (name === 'te' && value.trim().toLowerCase() !== 'trailers') continue;
-      if (name === 'content-type') hasContentType = true;
-      fields.push(name, value);
-    }
-    if (body !== null) {
-      if (body.contentType !== undefined && !hasContentType) fields.push('content-type', body.contentType);
-      if (body.length >= 0) fields.push('content-length', String(body.length));
-    } else if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
-      fields.push('content-length', '0');
-    }
+    const fields = multiplexedRequestFields(req, 'https', settings.authority);
     const noBody = body === null || (body.bytes !== undefined && body.bytes.length === 0);
     let id: number;
     try {

@@ -28,6 +28,7 @@ import type { WsH2StreamTransport } from '../ws/ws-h2-stream-transport.js';
 import type { App } from './app.js';
 import { H2ExtendedConnect } from './h2-extended-connect.js';
 import { H2ServerPush, type PushedExchange, pushRequestHead } from './h2-server-push.js';
+import { bufferView, isAsyncIterable, trailerFieldList } from './multiplexed-body-parts.js';
 import { Request } from './request.js';
 import { type HandlerResult, handlerFailedResponse, Response } from './response.js';
 import type { ServerConfig } from './server-config.js';
@@ -607,7 +608,7 @@ export class H2ServerConnection implements H2ConnectionHandler {
     // RFC 9110 §6.4.1: 204 and 304 never have content; HEAD responses send none.
     const noContent = status === 204 || status === 304;
     if (typeof body === 'string' || body instanceof Uint8Array) {
-      const bytes = typeof body === 'string' ? Buffer.from(body) : toBuffer(body);
+      const bytes = typeof body === 'string' ? Buffer.from(body) : bufferView(body);
       if (!noContent) fields.push('content-length', String(bytes.length));
       if (ex.isHead || noContent || bytes.length === 0) {
         this.core.sendHeaders(stream, fields, true);
@@ -624,7 +625,7 @@ export class H2ServerConnection implements H2ConnectionHandler {
       if (!noContent && res !== undefined && res.trailers === undefined) fields.push('content-length', '0');
       if (res?.trailers !== undefined && res.trailers.size > 0 && !noContent) {
         this.core.sendHeaders(stream, fields, false);
-        this.core.sendTrailers(stream, trailerFields(res.trailers));
+        this.core.sendTrailers(stream, trailerFieldList(res.trailers, CONNECTION_SPECIFIC));
       } else {
         this.core.sendHeaders(stream, fields, true);
       }
@@ -668,7 +669,7 @@ export class H2ServerConnection implements H2ConnectionHandler {
         if (step.done) break;
         if (ex.closed) throw new H2StreamGoneError(ex.closeCode);
         const value = step.value;
-        const chunk = typeof value === 'string' ? Buffer.from(value) : toBuffer(value);
+        const chunk = typeof value === 'string' ? Buffer.from(value) : bufferView(value);
         if (chunk.length === 0) continue;
         ex.bytes += chunk.length;
         const more = this.core.sendData(stream, chunk, false);
@@ -679,7 +680,7 @@ export class H2ServerConnection implements H2ConnectionHandler {
       if (ex.closed) throw new H2StreamGoneError(ex.closeCode);
       const trailers = res?.trailers;
       if (trailers !== undefined && trailers.size > 0)
-        this.core.sendTrailers(stream, trailerFields(trailers));
+        this.core.sendTrailers(stream, trailerFieldList(trailers, CONNECTION_SPECIFIC));
       else this.core.sendData(stream, Buffer.alloc(0), true);
       this.flushOut();
     } catch (err) {
@@ -727,23 +728,6 @@ function destroySocket(socket: Socket): void {
 
 function onTick(conn: H2ServerConnection): void {
   conn.tick();
-}
-
-function trailerFields(trailers: Headers): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < trailers.size; i++) {
-    const name = trailers.nameAt(i)!.toLowerCase();
-    if (!CONNECTION_SPECIFIC.has(name)) out.push(name, trailers.valueAt(i)!);
-  }
-  return out;
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function isAsyncIterable(value: object): value is AsyncIterable<Uint8Array | string> {
-  return typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }
 
 function closeIterable(body: AsyncIterable<unknown>): void {

@@ -26,6 +26,7 @@ import type {
 } from '../runtime/quic-server-endpoint.js';
 import type { TimerHandle, TimerWheel } from '../runtime/timer-wheel.js';
 import type { App } from './app.js';
+import { bufferView, isAsyncIterable, trailerFieldList } from './multiplexed-body-parts.js';
 import { Request } from './request.js';
 import { type HandlerResult, handlerFailedResponse, Response } from './response.js';
 import {
@@ -439,7 +440,7 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
     // RFC 9110 §6.4.1: 204 and 304 never have content; HEAD responses send none.
     const noContent = status === 204 || status === 304;
     if (typeof body === 'string' || body instanceof Uint8Array) {
-      const bytes = typeof body === 'string' ? Buffer.from(body) : toBuffer(body);
+      const bytes = typeof body === 'string' ? Buffer.from(body) : bufferView(body);
       if (!noContent) fields.push('content-length', String(bytes.length));
       if (ex.isHead || noContent || bytes.length === 0) {
         h3.sendHeaders(streamId, fields, true);
@@ -456,7 +457,7 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
       if (!noContent && !ex.isHead && trailers === undefined) fields.push('content-length', '0');
       if (trailers !== undefined && !noContent && !ex.isHead) {
         h3.sendHeaders(streamId, fields, false);
-        h3.sendTrailers(streamId, trailerFields(trailers));
+        h3.sendTrailers(streamId, trailerFieldList(trailers, CONNECTION_SPECIFIC));
       } else {
         h3.sendHeaders(streamId, fields, true);
       }
@@ -492,7 +493,7 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
         if (step.done) break;
         if (ex.closed || h3.closed) throw new H3StreamGoneError(ex.closeCode);
         const value = step.value;
-        const chunk = typeof value === 'string' ? Buffer.from(value) : toBuffer(value);
+        const chunk = typeof value === 'string' ? Buffer.from(value) : bufferView(value);
         if (chunk.length === 0) continue;
         ex.bytes += chunk.length;
         h3.sendData(ex.streamId, chunk, false);
@@ -501,7 +502,8 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       if (ex.closed || h3.closed) throw new H3StreamGoneError(ex.closeCode);
-      if (trailers !== undefined) h3.sendTrailers(ex.streamId, trailerFields(trailers));
+      if (trailers !== undefined)
+        h3.sendTrailers(ex.streamId, trailerFieldList(trailers, CONNECTION_SPECIFIC));
       else h3.endStream(ex.streamId);
       this.runCommands();
     } catch (err) {
@@ -545,23 +547,6 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
 
 function closeNow(conn: H3ServerConnection): void {
   conn.closeNow();
-}
-
-function trailerFields(trailers: Headers): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < trailers.size; i++) {
-    const name = trailers.nameAt(i)!.toLowerCase();
-    if (!CONNECTION_SPECIFIC.has(name)) out.push(name, trailers.valueAt(i)!);
-  }
-  return out;
-}
-
-function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-function isAsyncIterable(value: object): value is AsyncIterable<Uint8Array | string> {
-  return typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }
 
 function closeIterable(body: unknown): void {
