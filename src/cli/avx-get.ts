@@ -10,7 +10,7 @@
  * 28 on a timeout; 47 after too many redirects; 23 when the output cannot be written; 2 for a usage error; 1 for anything else. Errors
  * print `avx: <code>: <message>` on stderr.
  */
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { awsSigV4 } from '../client/aws/aws-sigv4-policy.js';
@@ -33,6 +33,8 @@ export const GET_HELP = `avx get <url> [options]   send a request, print the res
       --no-location       do not follow redirects
       --http2             HTTP/2 with prior knowledge over cleartext (h2c)
       --http1.1           HTTP/1.1 only (https too)
+      --http3             HTTP/3 over QUIC (https only; the certificate is always checked)
+      --cacert <file>     PEM certificates to trust instead of Node's roots
       --raw               do not decode gzip / deflate / br bodies
       --timeout <ms>      total time allowed (default: none)
   -k, --insecure          do not verify the server's TLS certificate
@@ -91,6 +93,8 @@ export async function get(argv: string[]): Promise<number> {
       'no-location': { type: 'boolean', default: false },
       http2: { type: 'boolean', default: false },
       'http1.1': { type: 'boolean', default: false },
+      http3: { type: 'boolean', default: false },
+      cacert: { type: 'string' },
       raw: { type: 'boolean', default: false },
       timeout: { type: 'string' },
       insecure: { type: 'boolean', short: 'k', default: false },
@@ -116,7 +120,12 @@ export async function get(argv: string[]): Promise<number> {
   if (values.data !== undefined && values.json !== undefined) {
     throw new GetUsageError('--data and --json go separately');
   }
-  if (values.http2 && values['http1.1']) throw new GetUsageError('--http2 and --http1.1 go separately');
+  if (Number(values.http2) + Number(values['http1.1']) + Number(values.http3) > 1) {
+    throw new GetUsageError('--http2, --http1.1 and --http3 go separately');
+  }
+  if (values.http3 && url.protocol !== 'https:') throw new GetUsageError('--http3 needs an https: URL');
+  if (values.http3 && values.insecure)
+    throw new GetUsageError('--http3 always checks the certificate: use --cacert');
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout > 0)) {
     throw new GetUsageError(`invalid --timeout ${values.timeout}`);
@@ -144,7 +153,14 @@ export async function get(argv: string[]): Promise<number> {
   const options: ClientOptions = {
     decompress: !values.raw,
     http2: values.http2 ? true : values['http1.1'] ? false : undefined,
-    tls: values.insecure ? { rejectUnauthorized: false } : undefined,
+    tls:
+      values.insecure || values.cacert !== undefined
+        ? {
+            rejectUnauthorized: !values.insecure,
+            ca: values.cacert === undefined ? undefined : readFileSync(values.cacert),
+          }
+        : undefined,
+    http3: values.http3 ? 'only' : undefined,
     retry: false,
   };
   const client = new Client(options);

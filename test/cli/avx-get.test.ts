@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { App } from '../../src/server/app.js';
+import { testCa } from '../test-ca.js';
 
 const AVX = fileURLToPath(new URL('../../src/cli/avx.js', import.meta.url));
 
@@ -224,5 +226,31 @@ test('avx get --aws-sigv4 signs with the AWS_* credentials of the environment', 
     assert.match(missing.stderr, /AVX_SIGV4_NO_CREDENTIALS/);
   } finally {
     await o.close();
+  }
+});
+
+test('avx get --http3 --cacert talks HTTP/3 to our server; --http3 refuses -k and http: URLs', async () => {
+  const ca = testCa();
+  const caFile = join(mkdtempSync(join(tmpdir(), 'avx-get-')), 'ca.pem');
+  writeFileSync(caFile, ca.ca);
+  const app = new App();
+  app.get('/hello', (req) => `hello over ${req.protocol}`);
+  const server = await app.listen({
+    port: 0,
+    host: '127.0.0.1',
+    tls: { cert: ca.cert, key: ca.key },
+    http3: true,
+  });
+  try {
+    const run = await avxGet(['-i', '--http3', '--cacert', caFile, `${server.url}/hello`]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^HTTP\/3 200\n/);
+    assert.ok(run.stdout.endsWith('hello over h3'));
+    const tcp = await avxGet(['--cacert', caFile, `${server.url}/hello`]);
+    assert.equal(tcp.stdout, 'hello over h2', 'without --http3: TCP, h2 by ALPN');
+    assert.equal((await avxGet(['--http3', '-k', `${server.url}/hello`])).code, 2);
+    assert.equal((await avxGet(['--http3', 'http://127.0.0.1:1/'])).code, 2);
+  } finally {
+    await server.close();
   }
 });
