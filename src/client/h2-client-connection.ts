@@ -22,7 +22,6 @@ import type net from 'node:net';
 import type tls from 'node:tls';
 import { Headers } from '../core/headers.js';
 import { IncomingBody } from '../core/incoming-body.js';
-import { isIdempotentMethod } from '../core/method.js';
 import { H2Connection, type H2ConnectionHandler } from '../h2/h2-connection.js';
 import type { H2ConnectionOptions } from '../h2/h2-connection-options.js';
 import { H2Error } from '../h2/h2-error.js';
@@ -31,11 +30,9 @@ import type { H2Stream } from '../h2/h2-stream.js';
 import { type PriorityParams, parsePriorityField } from '../h2/priority-field.js';
 import type { TimerHandle, TimerWheel } from '../runtime/timer-wheel.js';
 import {
-  BodyTimeoutError,
   ClientError,
   ConnectionClosedError,
   ConnectTimeoutError,
-  HeadersTimeoutError,
   RequestBodyError,
   RequestHeadersTooLargeError,
   ResponseParseError,
@@ -51,6 +48,18 @@ import { ClientRequest } from './client-request.js';
 import { ClientResponse, type ResponsePriorityTarget } from './client-response.js';
 import { ConnectAttempt, type ConnectTarget, openConnection } from './connector.js';
 import { multiplexedRequestFields } from './multiplexed-request-fields.js';
+import {
+  armResponseStreamTimer,
+  ResponseStreamPhase,
+  responseHeadFields,
+  responseStreamTimeoutError,
+  responseTrailerFields,
+} from './multiplexed-response-stream.js';
+import {
+  isConnectionLossRetryable,
+  isRefusedStreamRetryable,
+  requeueExchange,
+} from './multiplexed-stream-retry.js';
 import type { RequestBody } from './request-body.js';
 
 /** Settings shared by the HTTP/2 connections of one origin pool. */
@@ -87,7 +96,6 @@ export interface H2ConnectionOwner {
 
 const Phase = { None: 0, Connect: 1, Idle: 2 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
-const StreamPhase = { Headers: 0, Body: 1 } as const;
 
 /** One exchange on one stream. */
 class H2ClientStream implements ResponsePriorityTarget {
@@ -95,7 +103,7 @@ class H2ClientStream implements ResponsePriorityTarget {
   readonly connection: H2ClientConnection;
   stream: H2Stream | undefined = undefined;
   timer: TimerHandle | undefined = undefined;
-  phase: number = StreamPhase.Headers;
+  phase: number = ResponseStreamPhase.Headers;
   /** The reader is behind: received octets are held instead of credited. */
   paused = false;
   /** Octets received while paused, credited on resume. */
@@ -405,20 +413,11 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
     const exchange = entry.exchange;
     if (exchange.done) return;
     if (trailers) {
-      const list: string[] = [];
-      for (let i = 0; i < fields.length; i += 2)
-        if (fields[i]!.charCodeAt(0) !== 0x3a) list.push(fields[i]!, fields[i + 1]!);
-      entry.trailers = list;
+      entry.trailers = responseTrailerFields(fields);
       return;
     }
-    let status = 0;
     const list: string[] = [];
-    for (let i = 0; i < fields.length; i += 2) {
-      const name = fields[i]!;
-      if (name.charCodeAt(0) === 0x3a) {
-        if (name === ':status') status = Number(fields[i + 1]);
-      } else list.push(name, fields[i + 1]!);
-    }
+    const status = responseHeadFields(fields, list);
     // RFC 9113 §8.1: informational responses come before the final one; they are skipped.
     if (status < 200) {
       if (status === 101 || endStream) {
@@ -439,7 +438,7 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
       source: exchange,
       expectedLength: length >= 0 ? length : undefined,
     });
-    entry.phase = StreamPhase.Body;
+    entry.phase = ResponseStreamPhase.Body;
     const response = new ClientResponse(status, '', headers, body, req.url.href, '2');
     response.priorityTarget = entry;
     exchange.respond(response);
@@ -472,7 +471,7 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
       else this.#core.consume(stream, n);
     }
     if (endStream) this.#endStream(entry);
-    else if (entry.timer !== undefined && entry.phase === StreamPhase.Body && !entry.paused)
+    else if (entry.timer !== undefined && entry.phase === ResponseStreamPhase.Body && !entry.paused)
       entry.timer.refresh();
   }
 
@@ -500,20 +499,9 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
     }
     // RFC 9113 §8.7: REFUSED_STREAM (also our streams above a GOAWAY's last-stream-id) means
     // the request was not processed: it can go again on another stream or connection.
-    if (
-      errorCode === H2ErrorCode.REFUSED_STREAM &&
-      byPeer &&
-      !exchange.retried &&
-      exchange.state === ExchangeState.Sent &&
-      !exchange.request.signal?.aborted &&
-      (exchange.request.body === null || exchange.request.body.reusable)
-    ) {
+    if (errorCode === H2ErrorCode.REFUSED_STREAM && byPeer && isRefusedStreamRetryable(exchange)) {
       // One automatic retry, as for a lost connection: a server that keeps refusing fails it.
-      exchange.retried = true;
-      exchange.state = ExchangeState.Queued;
-      exchange.carrier = undefined;
-      if (this.#retry === undefined) this.#retry = [];
-      this.#retry.push(exchange);
+      this.#retry = requeueExchange(exchange, this.#retry);
       return;
     }
     exchange.fail(
@@ -670,7 +658,7 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
     if (entry === undefined || entry.paused) return;
     entry.paused = true;
     // The reader is slow, not the server: the body idle timeout waits while paused.
-    if (entry.phase === StreamPhase.Body) entry.timer?.cancel();
+    if (entry.phase === ResponseStreamPhase.Body) entry.timer?.cancel();
   }
 
   resumeFor(exchange: ClientExchange): void {
@@ -684,32 +672,24 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
       this.#flush();
     }
     const ms = exchange.request.bodyTimeout;
-    if (entry.phase === StreamPhase.Body && ms > 0) this.#armStream(entry, ms);
+    if (entry.phase === ResponseStreamPhase.Body && ms > 0) this.#armStream(entry, ms);
   }
 
   // -----------------------------------------------------------------------------------------
   // Timers
 
   #armStream(entry: H2ClientStream, ms: number): void {
-    if (!(ms > 0)) {
-      entry.timer?.cancel();
-      return;
-    }
-    if (entry.timer === undefined) entry.timer = this.#settings.wheel.schedule(ms, streamTimerFired, entry);
-    else this.#settings.wheel.reschedule(entry.timer, ms);
+    armResponseStreamTimer(this.#settings.wheel, entry, ms, streamTimerFired);
   }
 
   /** @internal A stream's head or body timeout fired. */
   onStreamTimer(entry: H2ClientStream): void {
     const exchange = entry.exchange;
     if (exchange.done || this.closed) return;
-    const origin = this.#settings.target.origin;
-    const req = exchange.request;
-    const error =
-      entry.phase === StreamPhase.Headers
-        ? new HeadersTimeoutError(origin, req.headersTimeout)
-        : new BodyTimeoutError(origin, req.bodyTimeout);
-    this.#failStream(entry, error);
+    this.#failStream(
+      entry,
+      responseStreamTimeoutError(this.#settings.target.origin, exchange.request, entry.phase),
+    );
     this.#afterEvents();
   }
 
@@ -802,12 +782,8 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
       entry.writable = undefined;
       const exchange = entry.exchange;
       if (exchange.done) continue;
-      if (exchange.state === ExchangeState.Sent && this.#canRetry(exchange)) {
-        exchange.retried = true;
-        exchange.state = ExchangeState.Queued;
-        exchange.carrier = undefined;
-        if (retry === undefined) retry = [];
-        retry.push(exchange);
+      if (exchange.state === ExchangeState.Sent && isConnectionLossRetryable(exchange, this.connected)) {
+        retry = requeueExchange(exchange, retry);
       } else {
         exchange.fail(
           reason instanceof ClientError ? reason : new ConnectionClosedError(origin, reason.message, reason),
@@ -816,12 +792,5 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
     }
     this.#entries.clear();
     this.#owner.onH2Closed(this, reason, retry);
-  }
-
-  #canRetry(exchange: ClientExchange): boolean {
-    if (exchange.retried || !this.connected) return false;
-    const req = exchange.request;
-    if (req.signal?.aborted) return false;
-    return isIdempotentMethod(req.method) && (req.body === null || req.body.reusable);
   }
 }

@@ -30,7 +30,6 @@ import { isIP } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { Headers } from '../core/headers.js';
 import { IncomingBody } from '../core/incoming-body.js';
-import { isIdempotentMethod } from '../core/method.js';
 import { H3Connection, type H3Event } from '../h3/h3-connection.js';
 import { H3ErrorCode } from '../h3/h3-error.js';
 import {
@@ -40,12 +39,10 @@ import {
 } from '../quic/quic-connection.js';
 import type { TimerHandle, TimerWheel } from '../runtime/timer-wheel.js';
 import {
-  BodyTimeoutError,
   ClientError,
   ConnectError,
   ConnectionClosedError,
   ConnectTimeoutError,
-  HeadersTimeoutError,
   InvalidRequestError,
   RequestBodyError,
   ResponseParseError,
@@ -53,6 +50,18 @@ import {
 import { type ClientExchange, type ExchangeCarrier, ExchangeState } from './client-exchange.js';
 import { ClientResponse } from './client-response.js';
 import { multiplexedRequestFields } from './multiplexed-request-fields.js';
+import {
+  armResponseStreamTimer,
+  ResponseStreamPhase,
+  responseHeadFields,
+  responseStreamTimeoutError,
+  responseTrailerFields,
+} from './multiplexed-response-stream.js';
+import {
+  isConnectionLossRetryable,
+  isRefusedStreamRetryable,
+  requeueExchange,
+} from './multiplexed-stream-retry.js';
 import type { RequestBody } from './request-body.js';
 
 /** Settings shared by the HTTP/3 connections to one server. */
@@ -92,7 +101,6 @@ export interface H3ConnectionOwner {
 
 const Phase = { None: 0, Connect: 1, Idle: 2 } as const;
 type Phase = (typeof Phase)[keyof typeof Phase];
-const StreamPhase = { Headers: 0, Body: 1 } as const;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -102,7 +110,7 @@ class H3ClientStream {
   readonly connection: H3ClientConnection;
   streamId = -1;
   timer: TimerHandle | undefined = undefined;
-  phase: number = StreamPhase.Headers;
+  phase: number = ResponseStreamPhase.Headers;
   trailers: string[] | undefined = undefined;
   /** The server asked us to stop sending (STOP_SENDING): the request body stops. */
   sendStopped = false;
@@ -535,20 +543,11 @@ export class H3ClientConnection implements ExchangeCarrier {
     const exchange = entry.exchange;
     if (exchange.done) return;
     if (trailers) {
-      const list: string[] = [];
-      for (let i = 0; i < fields.length; i += 2)
-        if (fields[i]!.charCodeAt(0) !== 0x3a) list.push(fields[i]!, fields[i + 1]!);
-      entry.trailers = list;
+      entry.trailers = responseTrailerFields(fields);
       return;
     }
-    let status = 0;
     const list: string[] = [];
-    for (let i = 0; i < fields.length; i += 2) {
-      const name = fields[i]!;
-      if (name.charCodeAt(0) === 0x3a) {
-        if (name === ':status') status = Number(fields[i + 1]);
-      } else list.push(name, fields[i + 1]!);
-    }
+    const status = responseHeadFields(fields, list);
     const settings = this.#settings;
     const req = exchange.request;
     const body = new IncomingBody({
@@ -556,7 +555,7 @@ export class H3ClientConnection implements ExchangeCarrier {
       highWaterMark: settings.highWaterMark,
       source: exchange,
     });
-    entry.phase = StreamPhase.Body;
+    entry.phase = ResponseStreamPhase.Body;
     const response = new ClientResponse(
       status,
       '',
@@ -598,18 +597,8 @@ export class H3ClientConnection implements ExchangeCarrier {
     this.#forget(entry);
     if (exchange.done) return;
     // RFC 9114 §4.1.1, §5.2: a rejected request was not processed; it may go again, once.
-    if (
-      code === H3ErrorCode.H3_REQUEST_REJECTED &&
-      !exchange.retried &&
-      exchange.state === ExchangeState.Sent &&
-      !exchange.request.signal?.aborted &&
-      (exchange.request.body === null || exchange.request.body.reusable)
-    ) {
-      exchange.retried = true;
-      exchange.state = ExchangeState.Queued;
-      exchange.carrier = undefined;
-      if (this.#retry === undefined) this.#retry = [];
-      this.#retry.push(exchange);
+    if (code === H3ErrorCode.H3_REQUEST_REJECTED && isRefusedStreamRetryable(exchange)) {
+      this.#retry = requeueExchange(exchange, this.#retry);
       return;
     }
     exchange.fail(
@@ -680,12 +669,12 @@ export class H3ClientConnection implements ExchangeCarrier {
     // The QUIC core credits flow control on delivery: nothing to hold back. The reader is slow,
     // not the server: the body idle timeout waits while paused.
     const entry = this.#entries.get(exchange);
-    if (entry !== undefined && entry.phase === StreamPhase.Body) entry.timer?.cancel();
+    if (entry !== undefined && entry.phase === ResponseStreamPhase.Body) entry.timer?.cancel();
   }
 
   resumeFor(exchange: ClientExchange): void {
     const entry = this.#entries.get(exchange);
-    if (entry !== undefined && entry.phase === StreamPhase.Body)
+    if (entry !== undefined && entry.phase === ResponseStreamPhase.Body)
       this.#armStream(entry, exchange.request.bodyTimeout);
   }
 
@@ -693,25 +682,14 @@ export class H3ClientConnection implements ExchangeCarrier {
   // Timers
 
   #armStream(entry: H3ClientStream, ms: number): void {
-    if (!(ms > 0)) {
-      entry.timer?.cancel();
-      return;
-    }
-    if (entry.timer === undefined) entry.timer = this.#settings.wheel.schedule(ms, streamTimerFired, entry);
-    else this.#settings.wheel.reschedule(entry.timer, ms);
+    armResponseStreamTimer(this.#settings.wheel, entry, ms, streamTimerFired);
   }
 
   /** @internal A stream's head or body timeout fired. */
   onStreamTimer(entry: H3ClientStream): void {
     const exchange = entry.exchange;
     if (exchange.done || this.closed) return;
-    const origin = this.#settings.origin;
-    const req = exchange.request;
-    const error =
-      entry.phase === StreamPhase.Headers
-        ? new HeadersTimeoutError(origin, req.headersTimeout)
-        : new BodyTimeoutError(origin, req.bodyTimeout);
-    this.#failStream(entry, error);
+    this.#failStream(entry, responseStreamTimeoutError(this.#settings.origin, exchange.request, entry.phase));
     this.#afterEvents();
   }
 
@@ -789,12 +767,8 @@ export class H3ClientConnection implements ExchangeCarrier {
       entry.timer?.cancel();
       const exchange = entry.exchange;
       if (exchange.done) continue;
-      if (exchange.state === ExchangeState.Sent && this.#canRetry(exchange)) {
-        exchange.retried = true;
-        exchange.state = ExchangeState.Queued;
-        exchange.carrier = undefined;
-        if (retry === undefined) retry = [];
-        retry.push(exchange);
+      if (exchange.state === ExchangeState.Sent && isConnectionLossRetryable(exchange, this.connected)) {
+        retry = requeueExchange(exchange, retry);
       } else {
         exchange.fail(
           reason instanceof ClientError ? reason : new ConnectionClosedError(origin, reason.message, reason),
@@ -816,12 +790,5 @@ export class H3ClientConnection implements ExchangeCarrier {
     } catch {
       // already closed
     }
-  }
-
-  #canRetry(exchange: ClientExchange): boolean {
-    if (exchange.retried || !this.connected) return false;
-    const req = exchange.request;
-    if (req.signal?.aborted) return false;
-    return isIdempotentMethod(req.method) && (req.body === null || req.body.reusable);
   }
 }

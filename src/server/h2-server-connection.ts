@@ -21,16 +21,16 @@ import { H2Error } from '../h2/h2-error.js';
 import { H2ErrorCode } from '../h2/h2-error-codes.js';
 import { CONNECTION_SPECIFIC } from '../h2/h2-field-validation.js';
 import type { H2Stream } from '../h2/h2-stream.js';
-import { httpDate } from '../runtime/http-date.js';
 import { SocketFlushTracker } from '../runtime/socket-flush-tracker.js';
 import type { TimerHandle } from '../runtime/timer-wheel.js';
 import type { WsH2StreamTransport } from '../ws/ws-h2-stream-transport.js';
 import type { App } from './app.js';
 import { H2ExtendedConnect } from './h2-extended-connect.js';
 import { H2ServerPush, type PushedExchange, pushRequestHead } from './h2-server-push.js';
-import { bufferView, isAsyncIterable, trailerFieldList } from './multiplexed-body-parts.js';
+import { bufferView, closeIterable, trailerFieldList } from './multiplexed-body-parts.js';
+import { finalResponseStatus, multiplexedResponseHead } from './multiplexed-response-head.js';
 import { Request } from './request.js';
-import { type HandlerResult, handlerFailedResponse, Response } from './response.js';
+import { type HandlerResult, handlerFailedResponse, type Response } from './response.js';
 import type { ServerConfig } from './server-config.js';
 import {
   connectionCloseChannel,
@@ -56,9 +56,6 @@ export class H2StreamGoneError extends AvxError {
   }
 }
 
-const TEXT = 'text/plain; charset=utf-8';
-const JSON_TYPE = 'application/json; charset=utf-8';
-const BYTES = 'application/octet-stream';
 /** Interval of the housekeeping timer (SETTINGS deadline, stalls, idle), ms. */
 const TICK_MS = 1000;
 
@@ -571,40 +568,12 @@ export class H2ServerConnection implements H2ConnectionHandler {
   private writeResponse(ex: H2Exchange, result: HandlerResult): void {
     if (ex.closed || this.closed) return;
     const stream = ex.stream;
-    const res = result instanceof Response ? result : undefined;
-    let status = res !== undefined ? res.status : result === null || result === undefined ? 204 : 200;
-    // An informational or invalid status cannot be a final response (RFC 9110 §15.2).
-    if (!Number.isInteger(status) || status < 200 || status > 999) status = 500;
+    const status = finalResponseStatus(result);
     ex.status = status;
-    const fields: string[] = [':status', String(status)];
-    let hasDate = false;
-    let hasType = false;
-    if (res?.hasHeaders) {
-      const headers = res.headers;
-      for (let i = 0; i < headers.size; i++) {
-        const name = headers.nameAt(i)!.toLowerCase();
-        if (CONNECTION_SPECIFIC.has(name) || name === 'content-length') continue;
-        if (name === 'date') hasDate = true;
-        else if (name === 'content-type') hasType = true;
-        fields.push(name, headers.valueAt(i)!);
-      }
-    }
-    if (!hasDate) fields.push('date', httpDate());
-    const altSvc = this.config.altSvc;
-    if (altSvc !== undefined && !(res?.hasHeaders && res.headers.has('alt-svc')))
-      fields.push('alt-svc', altSvc);
-    let body: unknown = res !== undefined ? res.body : result;
-    if (res === undefined && !hasType && body !== null && body !== undefined) {
-      if (typeof body === 'string') fields.push('content-type', TEXT);
-      else if (body instanceof Uint8Array) fields.push('content-type', BYTES);
-      else if (typeof body === 'object' && isAsyncIterable(body)) fields.push('content-type', BYTES);
-      else {
-        fields.push('content-type', JSON_TYPE);
-        body = JSON.stringify(body);
-      }
-    } else if (res === undefined && (body === null || body === undefined)) {
-      body = null;
-    }
+    const head = multiplexedResponseHead(result, status, CONNECTION_SPECIFIC, this.config.altSvc);
+    const res = head.response;
+    const fields = head.fields;
+    const body = head.body;
     // RFC 9110 §6.4.1: 204 and 304 never have content; HEAD responses send none.
     const noContent = status === 204 || status === 304;
     if (typeof body === 'string' || body instanceof Uint8Array) {
@@ -629,13 +598,13 @@ export class H2ServerConnection implements H2ConnectionHandler {
       } else {
         this.core.sendHeaders(stream, fields, true);
       }
-      if (body !== null && body !== undefined) closeIterable(body as AsyncIterable<unknown>);
+      if (body !== null && body !== undefined) closeIterable(body);
       this.flushOut();
       this.finish(ex);
       return;
     }
     if (ex.isHead) {
-      closeIterable(body as AsyncIterable<unknown>);
+      closeIterable(body);
       this.core.sendHeaders(stream, fields, true);
       this.flushOut();
       this.finish(ex);
@@ -728,10 +697,4 @@ function destroySocket(socket: Socket): void {
 
 function onTick(conn: H2ServerConnection): void {
   conn.tick();
-}
-
-function closeIterable(body: AsyncIterable<unknown>): void {
-  if (typeof body !== 'object' || body === null || !isAsyncIterable(body)) return;
-  const iterator = body[Symbol.asyncIterator]();
-  iterator.return?.()?.catch(() => {});
 }

@@ -19,16 +19,16 @@ import { type BodySource, IncomingBody } from '../core/incoming-body.js';
 import { H3Connection, type H3Event } from '../h3/h3-connection.js';
 import { H3ErrorCode } from '../h3/h3-error.js';
 import type { QuicConnection, QuicConnectionEvent } from '../quic/quic-connection.js';
-import { httpDate } from '../runtime/http-date.js';
 import type {
   QuicEndpointConnection,
   QuicEndpointConnectionHandler,
 } from '../runtime/quic-server-endpoint.js';
 import type { TimerHandle, TimerWheel } from '../runtime/timer-wheel.js';
 import type { App } from './app.js';
-import { bufferView, isAsyncIterable, trailerFieldList } from './multiplexed-body-parts.js';
+import { bufferView, closeIterable, trailerFieldList } from './multiplexed-body-parts.js';
+import { finalResponseStatus, multiplexedResponseHead } from './multiplexed-response-head.js';
 import { Request } from './request.js';
-import { type HandlerResult, handlerFailedResponse, Response } from './response.js';
+import { type HandlerResult, handlerFailedResponse } from './response.js';
 import {
   connectionCloseChannel,
   connectionOpenChannel,
@@ -52,9 +52,6 @@ export class H3StreamGoneError extends AvxError {
   }
 }
 
-const TEXT = 'text/plain; charset=utf-8';
-const JSON_TYPE = 'application/json; charset=utf-8';
-const BYTES = 'application/octet-stream';
 /** RFC 9114 §4.2: connection-specific fields are malformed in HTTP/3. */
 const CONNECTION_SPECIFIC = new Set([
   'connection',
@@ -408,35 +405,12 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
       return;
     }
     const streamId = ex.streamId;
-    const res = result instanceof Response ? result : undefined;
-    let status = res !== undefined ? res.status : result === null || result === undefined ? 204 : 200;
-    // An informational or invalid status cannot be a final response (RFC 9110 §15.2).
-    if (!Number.isInteger(status) || status < 200 || status > 999) status = 500;
+    const status = finalResponseStatus(result);
     ex.status = status;
-    const fields: string[] = [':status', String(status)];
-    let hasDate = false;
-    let hasType = false;
-    if (res?.hasHeaders) {
-      const headers = res.headers;
-      for (let i = 0; i < headers.size; i++) {
-        const name = headers.nameAt(i)!.toLowerCase();
-        if (CONNECTION_SPECIFIC.has(name) || name === 'content-length') continue;
-        if (name === 'date') hasDate = true;
-        else if (name === 'content-type') hasType = true;
-        fields.push(name, headers.valueAt(i)!);
-      }
-    }
-    if (!hasDate) fields.push('date', httpDate());
-    let body: unknown = res !== undefined ? res.body : result;
-    if (res === undefined && !hasType && body !== null && body !== undefined) {
-      if (typeof body === 'string') fields.push('content-type', TEXT);
-      else if (body instanceof Uint8Array) fields.push('content-type', BYTES);
-      else if (typeof body === 'object' && isAsyncIterable(body)) fields.push('content-type', BYTES);
-      else {
-        fields.push('content-type', JSON_TYPE);
-        body = JSON.stringify(body);
-      }
-    }
+    const head = multiplexedResponseHead(result, status, CONNECTION_SPECIFIC, undefined);
+    const res = head.response;
+    const fields = head.fields;
+    const body = head.body;
     // RFC 9110 §6.4.1: 204 and 304 never have content; HEAD responses send none.
     const noContent = status === 204 || status === 304;
     if (typeof body === 'string' || body instanceof Uint8Array) {
@@ -547,10 +521,4 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
 
 function closeNow(conn: H3ServerConnection): void {
   conn.closeNow();
-}
-
-function closeIterable(body: unknown): void {
-  if (typeof body !== 'object' || body === null || !isAsyncIterable(body)) return;
-  const iterator = body[Symbol.asyncIterator]();
-  iterator.return?.()?.catch(() => {});
 }
