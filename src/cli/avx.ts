@@ -27,6 +27,8 @@ avx serve options:
   --static <dir>          folder served under /static and as / (default: the demo page)
   --tls-cert <file>       PEM certificate: serve HTTPS (TLS 1.3)
   --tls-key <file>        PEM private key for --tls-cert
+  --http3                 serve HTTP/3 too (QUIC on the same port number, UDP); needs
+                          --tls-cert and --workers 1
   --help                  this text
 `;
 
@@ -40,6 +42,7 @@ async function serve(argv: string[]): Promise<void> {
       static: { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      http3: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -59,15 +62,20 @@ async function serve(argv: string[]): Promise<void> {
   const keyFile = values['tls-key'];
   if ((certFile === undefined) !== (keyFile === undefined))
     throw new UsageError('--tls-cert and --tls-key go together');
+  if (values.http3 && certFile === undefined) throw new UsageError('--http3 needs --tls-cert and --tls-key');
+  // QUIC connections are found by connection id in one process; cluster workers sharing one
+  // UDP port would each see packets of the others' connections.
+  if (values.http3 && workers !== 1) throw new UsageError('--http3 needs --workers 1');
   const tls =
     certFile !== undefined ? { cert: readFileSync(certFile), key: readFileSync(keyFile!) } : undefined;
   const publicDir = values.static ?? DEMO_PUBLIC_DIR;
 
-  const start = (): Promise<Server> => createDemoApp(publicDir).listen({ port, host: values.host, tls });
+  const start = (): Promise<Server> =>
+    createDemoApp(publicDir).listen({ port, host: values.host, tls, http3: values.http3 });
 
   if (workers === 1) {
     const server = await start();
-    console.log(`avx: serving the demo on ${server.url}`);
+    console.log(`avx: serving the demo on ${server.url}${values.http3 ? ' (HTTP/3 too, UDP)' : ''}`);
     const stop = () => void server.close().then(() => process.exit(0));
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

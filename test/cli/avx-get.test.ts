@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -253,4 +253,52 @@ test('avx get --http3 --cacert talks HTTP/3 to our server; --http3 refuses -k an
   } finally {
     await server.close();
   }
+});
+
+test('avx serve --http3 --workers 1 serves the demo over HTTP/3 to avx get --http3; --http3 alone is a usage error', async () => {
+  const ca = testCa();
+  const dir = mkdtempSync(join(tmpdir(), 'avx-serve-h3-'));
+  for (const [name, data] of [
+    ['cert.pem', ca.cert],
+    ['key.pem', ca.key],
+    ['ca.pem', ca.ca],
+  ] as const) {
+    writeFileSync(join(dir, name), data);
+  }
+  const serveArgs = [
+    'serve',
+    '--workers',
+    '1',
+    '--port',
+    '0',
+    '--tls-cert',
+    join(dir, 'cert.pem'),
+    '--tls-key',
+    join(dir, 'key.pem'),
+    '--http3',
+  ];
+  const child = spawn(process.execPath, [AVX, ...serveArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /serving the demo on (https:\/\/\S+) \(HTTP\/3 too/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`avx serve exited with ${code}`)));
+    });
+    const run = await avxGet(['-i', '--http3', '--cacert', join(dir, 'ca.pem'), `${url}/health`]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /^HTTP\/3 200\n/);
+    assert.equal((JSON.parse(run.stdout.slice(run.stdout.indexOf('\n\n') + 2)) as { ok: boolean }).ok, true);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+  const noTls = await new Promise<number | null>((resolve) => {
+    const c = spawn(process.execPath, [AVX, 'serve', '--workers', '1', '--http3'], { stdio: 'ignore' });
+    c.once('exit', resolve);
+  });
+  assert.equal(noTls, 2);
 });
