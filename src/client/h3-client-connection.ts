@@ -18,9 +18,11 @@
  * handshake completes fails its requests with {@link ConnectError} or {@link ConnectTimeoutError}
  * (the signal for the Alt-Svc fallback to TCP, RFC 7838 §2.4).
  *
- * Limits of the cores today: the QUIC core credits flow control as it delivers stream data, so a
- * slow reader of a response body buffers in the body rather than slowing the server; and its send
- * queue is unbounded, so a streamed request body is written as fast as it is produced.
+ * Backpressure (RFC 9000 §4.1, §4.2): the QUIC core runs with `manualCredit`, and a response
+ * body's bytes are credited back (MAX_STREAM_DATA / MAX_DATA) only while its reader keeps up;
+ * when the body pauses its source they are held until it resumes, so a slow reader stops the
+ * server at the stream window. Limit today: the QUIC send queue is unbounded, so a streamed
+ * request body is written as fast as it is produced.
  */
 import { Buffer } from 'node:buffer';
 import type { X509Certificate } from 'node:crypto';
@@ -114,6 +116,10 @@ class H3ClientStream {
   trailers: string[] | undefined = undefined;
   /** The server asked us to stop sending (STOP_SENDING): the request body stops. */
   sendStopped = false;
+  /** The reader is behind: stream bytes received are held instead of credited (RFC 9000 §4.2). */
+  paused = false;
+  /** Stream bytes received while paused, credited on resume. */
+  held = 0;
 
   constructor(exchange: ClientExchange, connection: H3ClientConnection) {
     this.exchange = exchange;
@@ -216,6 +222,8 @@ export class H3ClientConnection implements ExchangeCarrier {
       try {
         this.#quic = new QuicConnection({
           ...settings.quic,
+          // Flow-control credit goes back as the response body is read, not as it arrives.
+          manualCredit: true,
           role: 'client',
           tls: {
             serverName: settings.serverName,
@@ -278,9 +286,14 @@ export class H3ClientConnection implements ExchangeCarrier {
       case 'handshake_complete':
         this.#onHandshake(e.alpn);
         break;
-      case 'stream_data':
+      case 'stream_data': {
         this.#onH3Events(h3.streamData(e.streamId, e.data, false));
+        // Bytes of a body whose reader is behind are credited when it catches up (resumeFor).
+        const entry = this.#streams.get(e.streamId);
+        if (entry?.paused) entry.held += e.data.length;
+        else this.#quic!.consumeStream(e.streamId, e.data.length);
         break;
+      }
       case 'stream_end':
         this.#onH3Events(h3.streamData(e.streamId, EMPTY, true));
         break;
@@ -612,6 +625,10 @@ export class H3ClientConnection implements ExchangeCarrier {
   /** The exchange no longer needs its stream. */
   #forget(entry: H3ClientStream): void {
     entry.timer?.cancel();
+    // Nothing more is read from this stream: the credit of what it holds goes back (RFC 9000 §4.2).
+    entry.paused = false;
+    entry.held = 0;
+    this.#quic?.consumeStream(entry.streamId, Number.POSITIVE_INFINITY);
     if (this.#entries.get(entry.exchange) === entry) this.#entries.delete(entry.exchange);
     this.#streams.delete(entry.streamId);
     this.#capacityFreed = true;
@@ -666,16 +683,25 @@ export class H3ClientConnection implements ExchangeCarrier {
   }
 
   pauseFor(exchange: ClientExchange): void {
-    // The QUIC core credits flow control on delivery: nothing to hold back. The reader is slow,
-    // not the server: the body idle timeout waits while paused.
     const entry = this.#entries.get(exchange);
-    if (entry !== undefined && entry.phase === ResponseStreamPhase.Body) entry.timer?.cancel();
+    if (entry === undefined || entry.paused) return;
+    // Received bytes are held instead of credited (MAX_STREAM_DATA / MAX_DATA), so the server
+    // stops at the window. The reader is slow, not the server: the body idle timeout waits.
+    entry.paused = true;
+    if (entry.phase === ResponseStreamPhase.Body) entry.timer?.cancel();
   }
 
   resumeFor(exchange: ClientExchange): void {
     const entry = this.#entries.get(exchange);
-    if (entry !== undefined && entry.phase === ResponseStreamPhase.Body)
-      this.#armStream(entry, exchange.request.bodyTimeout);
+    if (entry === undefined || !entry.paused) return;
+    entry.paused = false;
+    const held = entry.held;
+    entry.held = 0;
+    if (held > 0 && this.#quic !== undefined && !this.closed) {
+      this.#quic.consumeStream(entry.streamId, held);
+      if (!this.#busy) this.#flush();
+    }
+    if (entry.phase === ResponseStreamPhase.Body) this.#armStream(entry, exchange.request.bodyTimeout);
   }
 
   // -----------------------------------------------------------------------------------------

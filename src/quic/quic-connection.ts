@@ -82,6 +82,14 @@ export interface QuicConnectionLimits {
   maxAckDelay?: number;
   /** Size of the datagrams we build, in bytes; default 1200. */
   maxDatagramSize?: number;
+  /**
+   * Receive-side backpressure (RFC 9000 §4.1, §4.2); default false. When false, flow-control
+   * credit (MAX_STREAM_DATA, MAX_DATA) is returned as soon as data is delivered in a
+   * `stream_data` event. When true, it is returned only for bytes the user reports consumed with
+   * {@link QuicConnection.consumeStream}, so a reader that does not consume stops the sender
+   * after one window.
+   */
+  manualCredit?: boolean;
 }
 
 /** Options of a client connection. */
@@ -195,6 +203,7 @@ export class QuicConnection {
   private receiveMaxData: number;
   private receiveMaxDataAdvertised: number;
   private maxDataDirty = false;
+  private readonly manualCredit: boolean;
 
   constructor(options: QuicConnectionOptions) {
     this.options = options;
@@ -203,6 +212,7 @@ export class QuicConnection {
     if (this.sourceConnectionId.length !== CID_LENGTH)
       throw new RangeError('connection ids are 8 bytes here');
     this.maxDatagramSize = options.maxDatagramSize ?? 1200;
+    this.manualCredit = options.manualCredit ?? false;
     this.maxCryptoBuffer = options.maxCryptoBuffer ?? 65536;
     this.congestion = new QuicCongestionController(this.maxDatagramSize);
     const streamWindow = options.maxStreamData ?? 262144;
@@ -248,6 +258,14 @@ export class QuicConnection {
   /** Smoothed RTT estimate in ms (RFC 9002 §5.3). */
   get rtt(): number {
     return this.rttEstimator.smoothedRtt;
+  }
+
+  /**
+   * Stream bytes received (up to the highest offset of each stream) and not yet consumed, in
+   * bytes: what the connection-level window (MAX_DATA, RFC 9000 §4.1) currently holds.
+   */
+  get unconsumedBytes(): number {
+    return this.receivedData - this.consumedData;
   }
 
   /** Current congestion window in bytes (RFC 9002 §7). */
@@ -442,7 +460,8 @@ export class QuicConnection {
           finalSize: frame.finalSize,
         });
         // The flow control credit of the data that will never be read is released (§4.5).
-        this.consumeConnection(frame.finalSize - st.received.delivered);
+        this.consumeConnection(frame.finalSize - st.consumed);
+        st.consumed = frame.finalSize;
         this.maybeRetire(st);
         return;
       }
@@ -665,19 +684,13 @@ export class QuicConnection {
     st.received.insert(frame.offset, frame.data);
     for (const piece of st.received.take()) {
       this.events.push({ type: 'stream_data', streamId: st.id, data: piece });
-      this.consumeStream(st, piece.length);
+      if (!this.manualCredit) this.consumeConnection(st.consume(piece.length));
     }
     if (st.finalSize !== undefined && st.received.delivered === st.finalSize) {
       st.receiveDone = true;
       this.events.push({ type: 'stream_end', streamId: st.id });
       this.maybeRetire(st);
     }
-  }
-
-  /** Data delivered to the user is consumed: give credit back (RFC 9000 §4.2). */
-  private consumeStream(st: QuicStream, n: number): void {
-    this.consumeConnection(n);
-    st.updateReceiveCredit();
   }
 
   private consumeConnection(n: number): void {
@@ -749,6 +762,21 @@ export class QuicConnection {
     st.abandonSending();
     this.spaces[2]!.control.push({ type: 'reset_stream', streamId, errorCode, finalSize: st.sendOffset });
     this.maybeRetire(st);
+  }
+
+  /**
+   * With {@link QuicConnectionLimits.manualCredit}: the user has consumed `bytes` more of the
+   * data delivered on `streamId`, so their flow-control credit goes back to the peer (RFC 9000
+   * §4.2); MAX_STREAM_DATA / MAX_DATA are sent once the consumed data passes half the window.
+   * `bytes` is capped at what was delivered and not yet consumed, so passing
+   * `Number.POSITIVE_INFINITY` releases everything delivered (for a reader that gives up).
+   * Does nothing for an unknown stream or without manual credit (credit is then automatic).
+   */
+  consumeStream(streamId: number, bytes: number): void {
+    if (!this.manualCredit) return;
+    const st = this.streams.get(streamId);
+    if (st === undefined || !st.canReceive) return;
+    this.consumeConnection(st.consume(bytes));
   }
 
   /** Asks the peer to stop sending on a stream with STOP_SENDING (RFC 9000 §19.5). */

@@ -3,7 +3,7 @@
  * queue, retransmissions and RESET_STREAM, the receiving part (§3.2) with reassembly and final
  * size (§4.5), and the stream-level flow control of both directions (§4.1, §4.2): the peer's
  * MAX_STREAM_DATA limit on what we send, and the limit we advertise, raised as the user consumes
- * data. Connection-level flow control, stream limits (§4.6) and stream ids (§2.1) are the
+ * data (on delivery, or when the user says so with manual credit). Connection-level flow control, stream limits (§4.6) and stream ids (§2.1) are the
  * connection's.
  */
 import { QuicTransportErrorCode as E, QuicError } from './quic-error.js';
@@ -29,6 +29,8 @@ export class QuicStream {
   receiveMax: number;
   receiveAdvertised: number;
   receiveDone = false;
+  /** Bytes the user has consumed (§4.2); credit is returned only for these. */
+  consumed = 0;
   maxStreamDataDirty = false;
   /** Whether this peer stream was counted as closed towards MAX_STREAMS (§4.6). */
   counted = false;
@@ -103,13 +105,19 @@ export class QuicStream {
     return added;
   }
 
-  /** Data delivered to the user is consumed: give credit back (§4.2). */
-  updateReceiveCredit(): void {
-    const consumed = this.received.delivered;
-    if (this.finalSize === undefined && consumed + this.receiveWindow / 2 >= this.receiveMax) {
-      this.receiveMax = consumed + this.receiveWindow;
+  /**
+   * The user consumed up to `n` more delivered bytes: returns how many were newly consumed (at
+   * most what was delivered and not yet consumed) and raises the limit once the consumed data
+   * passes half the window (§4.2).
+   */
+  consume(n: number): number {
+    const k = Math.max(0, Math.min(n, this.received.delivered - this.consumed));
+    this.consumed += k;
+    if (this.finalSize === undefined && this.consumed + this.receiveWindow / 2 >= this.receiveMax) {
+      this.receiveMax = this.consumed + this.receiveWindow;
       this.maxStreamDataDirty = true;
     }
+    return k;
   }
 
   /** A MAX_STREAM_DATA with {@link receiveMax} was put in a packet. */

@@ -32,6 +32,8 @@ export class H3Listener {
             role: 'server',
             tls: { certificateChain, privateKey, alpnProtocols: [H3_ALPN] },
             maxIdleTimeout: http3.idleTimeoutMs,
+            // Flow-control credit goes back as request bodies are read (H3ServerConnection).
+            manualCredit: true,
           }),
         maxConnections: http3.maxConnections,
         wheel: config.wheel,

@@ -7,9 +7,12 @@
  * `bodyLimit` (more: STOP_SENDING H3_REQUEST_CANCELLED, and the body fails). Shutdown sends
  * GOAWAY (§5.2), lets the requests in flight finish, then closes with H3_NO_ERROR.
  *
- * Backpressure: the QUIC core exposes no per-stream send buffer level yet, so a streamed
- * response yields to the event loop between chunks but is not held back by the peer's flow
- * control; request bodies are bounded by `bodyLimit` and the QUIC stream windows only.
+ * Backpressure: request body bytes are credited back to the client (MAX_STREAM_DATA / MAX_DATA,
+ * RFC 9000 §4.2) only while the body's reader keeps up; while the body pauses its source they
+ * are held, so a slow reader stops the client at the stream window (the listener creates the
+ * QUIC connections with `manualCredit`). The QUIC core exposes no per-stream send buffer level
+ * yet, so a streamed response yields to the event loop between chunks but is not held back by
+ * the peer's flow control.
  */
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
@@ -74,6 +77,7 @@ type EndpointConnection = QuicEndpointConnection<QuicConnection, QuicConnectionE
 /** One request stream and its response. */
 class H3Exchange implements BodySource {
   readonly streamId: number;
+  readonly conn: H3ServerConnection;
   req!: Request;
   isHead = false;
   /** The reader gave up or the body was refused: further body bytes are dropped. */
@@ -85,16 +89,32 @@ class H3Exchange implements BodySource {
   finished = false;
   status = 0;
   bytes = 0;
+  /** The body's reader is behind: stream bytes received are held instead of credited. */
+  paused = false;
+  /** Stream bytes received while paused, credited on resume (RFC 9000 §4.2). */
+  held = 0;
 
-  constructor(streamId: number) {
+  constructor(streamId: number, conn: H3ServerConnection) {
     this.streamId = streamId;
+    this.conn = conn;
   }
 
-  // The QUIC core credits stream windows as it delivers: there is nothing to hold back here.
-  pause(): void {}
-  resume(): void {}
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (this.held > 0) {
+      const n = this.held;
+      this.held = 0;
+      this.conn.credit(this, n);
+    }
+  }
+
   abandon(): void {
     this.discard = true;
+    this.conn.release(this);
   }
 }
 
@@ -115,6 +135,8 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
   /** QUIC streams the H3 core has been told about. */
   private readonly knownStreams = new Set<number>();
   private readonly exchanges = new Map<number, H3Exchange>();
+  /** Exchanges whose request body is still arriving, by stream: their credit follows the reader. */
+  private readonly receiving = new Map<number, H3Exchange>();
   private closing = false;
   private closed = false;
   private closeTimer: TimerHandle | undefined;
@@ -161,8 +183,34 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
       else more = h3.stopSending(e.streamId, Number(e.errorCode));
       out = out === undefined || out.length === 0 ? more : out.concat(more);
       this.handle(out);
+      if (e.type === 'stream_data') {
+        // Bytes of a body whose reader is behind are credited when it catches up (resume).
+        const ex = this.receiving.get(e.streamId);
+        if (ex?.paused) ex.held += e.data.length;
+        else this.conn.quic.consumeStream(e.streamId, e.data.length);
+      }
     }
     this.runCommands();
+  }
+
+  /** @internal Credits `n` stream bytes back to the peer (a paused body resumed, RFC 9000 §4.2). */
+  credit(ex: H3Exchange, n: number): void {
+    if (this.closed) return;
+    this.conn.quic.consumeStream(ex.streamId, n);
+    this.conn.scheduleFlush();
+  }
+
+  /**
+   * @internal Nothing more is read from the exchange's request stream (body ended, refused,
+   * abandoned, or the stream is gone): the credit of what it holds goes back.
+   */
+  release(ex: H3Exchange): void {
+    if (this.receiving.get(ex.streamId) === ex) this.receiving.delete(ex.streamId);
+    ex.paused = false;
+    ex.held = 0;
+    if (this.closed) return;
+    this.conn.quic.consumeStream(ex.streamId, Number.POSITIVE_INFINITY);
+    this.conn.scheduleFlush();
   }
 
   onClosed(): void {
@@ -260,6 +308,8 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
         case 'end': {
           const ex = this.exchanges.get(e.streamId);
           if (ex !== undefined && !ex.discard && !ex.req.receivedBody.settled) ex.req.receivedBody.end();
+          const receiving = this.receiving.get(e.streamId);
+          if (receiving !== undefined) this.release(receiving);
           break;
         }
         case 'streamReset':
@@ -290,6 +340,7 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
   /** The body exceeded the limit or nobody wants it: stop the peer sending it (§4.1.1). */
   private refuseBody(ex: H3Exchange): void {
     ex.discard = true;
+    this.release(ex);
     try {
       this.conn.quic.stopSending(ex.streamId, BigInt(H3ErrorCode.H3_REQUEST_CANCELLED));
     } catch {
@@ -300,8 +351,9 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
 
   private request(streamId: number, fields: string[], ended: boolean): void {
     if (streamOpenChannel.hasSubscribers) streamOpenChannel.publish({ protocol: 'h3', streamId });
-    const ex = new H3Exchange(streamId);
+    const ex = new H3Exchange(streamId, this);
     this.exchanges.set(streamId, ex);
+    if (!ended) this.receiving.set(streamId, ex);
     let method = '';
     let path = '';
     let authority: string | undefined;
@@ -365,6 +417,7 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
     ex.closed = true;
     ex.closeCode = code;
     ex.req.markAborted(new H3StreamGoneError(code));
+    this.release(ex);
     if (streamCloseChannel.hasSubscribers) {
       streamCloseChannel.publish({ protocol: 'h3', streamId: ex.streamId, errorCode: code });
     }

@@ -245,6 +245,52 @@ test('flow control: small windows are respected and credit is renewed as data is
   assert.deepEqual(closes(p.events.client), []);
 });
 
+test('manual credit: a receiver that does not consume stops the sender at the windows (RFC 9000 §4.1, §4.2)', () => {
+  const limits = { maxData: 24_000, maxStreamData: 16_000, manualCredit: true };
+  const p = makePair({ seed: 9 }, { server: limits });
+  p.run(() => established(p));
+  const ids = [p.client.openStream(), p.client.openStream()];
+  const data = ids.map((_, i) => payload(100_000, 70 + i));
+  for (const [i, id] of ids.entries()) p.client.writeStream(id, data[i]!, true);
+  const delivered = () => ids.map((id) => streamBytes(p.events.server, id).data.length);
+  const total = () => delivered().reduce((a, b) => a + b, 0);
+  const clientBytes = () => p.sent.client.reduce((a, d) => a + d.length, 0);
+
+  // Nothing is consumed: the sender fills MAX_DATA (no stream beyond its MAX_STREAM_DATA), then stops.
+  p.run(() => false, 2_000);
+  assert.equal(total(), 24_000);
+  for (const n of delivered()) assert.ok(n <= 16_000);
+  assert.equal(p.server.unconsumedBytes, 24_000);
+  const before = clientBytes();
+  p.run(() => false, 5_000);
+  assert.equal(total(), 24_000, 'no stream data beyond the windows while nothing is consumed');
+  assert.ok(clientBytes() - before < 1200, 'the sender stopped sending stream data');
+
+  // Consuming less than half the connection window returns no credit yet.
+  p.server.consumeStream(ids[0]!, 5_000);
+  p.run(() => false, 2_000);
+  assert.equal(total(), 24_000);
+  assert.equal(p.server.unconsumedBytes, 19_000);
+
+  // Consuming as the data arrives (as a driver would, sending after each consume) completes it.
+  const consumed = new Map<number, number>(ids.map((id) => [id, 0]));
+  const fresh = () => ids.some((id, i) => delivered()[i]! > consumed.get(id)!);
+  const ended = () => ids.every((id) => streamBytes(p.events.server, id).ended);
+  for (let round = 0; round < 1000 && !(ended() && !fresh()); round++) {
+    for (const [i, id] of ids.entries()) {
+      const n = delivered()[i]!;
+      p.server.consumeStream(id, n - consumed.get(id)!);
+      consumed.set(id, n);
+    }
+    p.run(() => fresh() || ended());
+  }
+  for (const [i, id] of ids.entries())
+    assert.equal(sha(streamBytes(p.events.server, id).data), sha(data[i]!));
+  assert.equal(p.server.unconsumedBytes, 0);
+  assert.deepEqual(closes(p.events.server), []);
+  assert.deepEqual(closes(p.events.client), []);
+});
+
 test('stream limits: MAX_STREAMS caps opening, and credit returns when peer streams finish (RFC 9000 §4.6)', () => {
   const p = makePair({}, { server: { maxStreamsBidi: 2, maxStreamsUni: 0 } });
   p.run(() => established(p));
