@@ -41,7 +41,7 @@ import { type ClientExchange, type ExchangeCarrier, ExchangeState } from './clie
 import { ClientResponse } from './client-response.js';
 import { ConnectAttempt, type ConnectTarget, openConnection } from './connector.js';
 import { encodeRequestHead, HeadFlags, type RequestHeadInfo } from './h1-request-head.js';
-import type { RequestBody } from './request-body.js';
+import { type RequestBody, requestBodyChunk } from './request-body.js';
 
 /** Settings shared by the connections of one origin pool. */
 export interface H1ConnectionSettings {
@@ -272,12 +272,7 @@ export class H1ClientConnection implements H1ParserHandler<H1ResponseHead>, Exch
       socket.write(head, 'latin1');
       for await (const piece of body.open()) {
         if (this.closed || exchange.done) break;
-        const bytes =
-          typeof piece === 'string'
-            ? Buffer.from(piece, 'utf8')
-            : Buffer.isBuffer(piece)
-              ? piece
-              : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+        const bytes = requestBodyChunk(piece);
         if (bytes.length === 0) continue;
         if (encoder !== undefined) {
           const parts = encoder.encode(bytes);

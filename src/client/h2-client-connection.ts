@@ -50,17 +50,19 @@ import { ConnectAttempt, type ConnectTarget, openConnection } from './connector.
 import { multiplexedRequestFields } from './multiplexed-request-fields.js';
 import {
   armResponseStreamTimer,
+  pauseResponseStream,
   ResponseStreamPhase,
   responseHeadFields,
   responseStreamTimeoutError,
   responseTrailerFields,
+  resumeResponseStream,
 } from './multiplexed-response-stream.js';
 import {
   isConnectionLossRetryable,
   isRefusedStreamRetryable,
   requeueExchange,
 } from './multiplexed-stream-retry.js';
-import type { RequestBody } from './request-body.js';
+import { type RequestBody, requestBodyChunk } from './request-body.js';
 
 /** Settings shared by the HTTP/2 connections of one origin pool. */
 export interface H2ClientSettings {
@@ -303,12 +305,7 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
     try {
       for await (const piece of body.open()) {
         if (this.closed || exchange.done || !stream.canSend) return;
-        const bytes =
-          typeof piece === 'string'
-            ? Buffer.from(piece, 'utf8')
-            : Buffer.isBuffer(piece)
-              ? piece
-              : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+        const bytes = requestBodyChunk(piece);
         if (bytes.length === 0) continue;
         sent += bytes.length;
         if (body.length >= 0 && sent > body.length)
@@ -655,18 +652,13 @@ export class H2ClientConnection implements H2ConnectionHandler, ExchangeCarrier 
 
   pauseFor(exchange: ClientExchange): void {
     const entry = this.#entries.get(exchange);
-    if (entry === undefined || entry.paused) return;
-    entry.paused = true;
-    // The reader is slow, not the server: the body idle timeout waits while paused.
-    if (entry.phase === ResponseStreamPhase.Body) entry.timer?.cancel();
+    if (entry !== undefined) pauseResponseStream(entry);
   }
 
   resumeFor(exchange: ClientExchange): void {
     const entry = this.#entries.get(exchange);
     if (entry === undefined || !entry.paused) return;
-    entry.paused = false;
-    const held = entry.held;
-    entry.held = 0;
+    const held = resumeResponseStream(entry);
     if (entry.stream !== undefined && held > 0) {
       this.#core.consume(entry.stream, held);
       this.#flush();

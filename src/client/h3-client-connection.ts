@@ -54,17 +54,19 @@ import { ClientResponse } from './client-response.js';
 import { multiplexedRequestFields } from './multiplexed-request-fields.js';
 import {
   armResponseStreamTimer,
+  pauseResponseStream,
   ResponseStreamPhase,
   responseHeadFields,
   responseStreamTimeoutError,
   responseTrailerFields,
+  resumeResponseStream,
 } from './multiplexed-response-stream.js';
 import {
   isConnectionLossRetryable,
   isRefusedStreamRetryable,
   requeueExchange,
 } from './multiplexed-stream-retry.js';
-import type { RequestBody } from './request-body.js';
+import { type RequestBody, requestBodyChunk } from './request-body.js';
 
 /** Settings shared by the HTTP/3 connections to one server. */
 export interface H3ClientSettings {
@@ -466,12 +468,7 @@ export class H3ClientConnection implements ExchangeCarrier {
     try {
       for await (const piece of body.open()) {
         if (this.closed || exchange.done || entry.sendStopped) return;
-        const bytes =
-          typeof piece === 'string'
-            ? Buffer.from(piece, 'utf8')
-            : Buffer.isBuffer(piece)
-              ? piece
-              : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+        const bytes = requestBodyChunk(piece);
         if (bytes.length === 0) continue;
         sent += bytes.length;
         if (body.length >= 0 && sent > body.length)
@@ -683,20 +680,16 @@ export class H3ClientConnection implements ExchangeCarrier {
   }
 
   pauseFor(exchange: ClientExchange): void {
-    const entry = this.#entries.get(exchange);
-    if (entry === undefined || entry.paused) return;
     // Received bytes are held instead of credited (MAX_STREAM_DATA / MAX_DATA), so the server
-    // stops at the window. The reader is slow, not the server: the body idle timeout waits.
-    entry.paused = true;
-    if (entry.phase === ResponseStreamPhase.Body) entry.timer?.cancel();
+    // stops at the window.
+    const entry = this.#entries.get(exchange);
+    if (entry !== undefined) pauseResponseStream(entry);
   }
 
   resumeFor(exchange: ClientExchange): void {
     const entry = this.#entries.get(exchange);
     if (entry === undefined || !entry.paused) return;
-    entry.paused = false;
-    const held = entry.held;
-    entry.held = 0;
+    const held = resumeResponseStream(entry);
     if (held > 0 && this.#quic !== undefined && !this.closed) {
       this.#quic.consumeStream(entry.streamId, held);
       if (!this.#busy) this.#flush();

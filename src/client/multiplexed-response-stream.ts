@@ -17,6 +17,36 @@ export interface ResponseStreamTimed {
   timer: TimerHandle | undefined;
 }
 
+/**
+ * A response stream whose reader can fall behind: while `paused`, the bytes received are
+ * `held` rather than credited to the peer (HTTP/2 WINDOW_UPDATE, QUIC MAX_STREAM_DATA), so a
+ * slow reader slows the sender.
+ */
+export interface ResponseStreamFlow extends ResponseStreamTimed {
+  phase: number;
+  paused: boolean;
+  held: number;
+}
+
+/**
+ * Marks `entry`'s reader paused; false when it already was. The reader is slow, not the peer:
+ * the body idle timeout waits while paused.
+ */
+export function pauseResponseStream(entry: ResponseStreamFlow): boolean {
+  if (entry.paused) return false;
+  entry.paused = true;
+  if (entry.phase === ResponseStreamPhase.Body) entry.timer?.cancel();
+  return true;
+}
+
+/** Marks `entry`'s reader going again; returns the bytes held while paused, now to credit. */
+export function resumeResponseStream(entry: ResponseStreamFlow): number {
+  entry.paused = false;
+  const held = entry.held;
+  entry.held = 0;
+  return held;
+}
+
 /** The `:status` of a response field section; its regular fields are appended to `regular`. */
 export function responseHeadFields(fields: string[], regular: string[]): number {
   let status = 0;

@@ -172,3 +172,9 @@ export function normalizeRequestBody(
     `unsupported request body of type ${typeof init}: use a string, bytes, URLSearchParams, FormData, Blob, a stream or an async iterable`,
   );
 }
+
+/** A piece of a request body as it is written: strings as UTF-8, bytes as a Buffer over the same memory. */
+export function requestBodyChunk(piece: Uint8Array | string): Buffer {
+  if (typeof piece === 'string') return Buffer.from(piece, 'utf8');
+  return Buffer.isBuffer(piece) ? piece : Buffer.from(piece.buffer, piece.byteOffset, piece.byteLength);
+}

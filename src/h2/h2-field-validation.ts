@@ -8,7 +8,7 @@
  * type PROTOCOL_ERROR. The checks return a reason string, or undefined when the section is
  * well-formed, and never allocate on success.
  */
-import { fieldValueProblem } from '../core/field-value-rules.js';
+import { CONNECTION_SPECIFIC_FIELDS, fieldValueProblem } from '../core/field-value-rules.js';
 
 /** What a successful check learned, reused across calls. */
 export interface H2FieldFacts {
@@ -32,13 +32,7 @@ for (let c = 0x7f; c <= 0xff; c++) BAD_NAME[c] = 1;
 for (const ch of '"(),/:;<=>?@[\\]{}') BAD_NAME[ch.charCodeAt(0)] = 1;
 
 /** RFC 9113 §8.2.2: connection-specific fields, never sent in an HTTP/2 field section. */
-export const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-]);
+export const CONNECTION_SPECIFIC: ReadonlySet<string> = CONNECTION_SPECIFIC_FIELDS;
 
 function nameProblem(name: string, start: number): string | undefined {
   if (name.length === start) return 'empty field name';

@@ -9,7 +9,7 @@
  * check makes the message malformed (§4.1.2): the caller turns the returned reason into a
  * stream error of type H3_MESSAGE_ERROR. Each check returns undefined when all is well.
  */
-import { fieldValueProblem } from '../core/field-value-rules.js';
+import { CONNECTION_SPECIFIC_FIELDS, fieldValueProblem } from '../core/field-value-rules.js';
 
 /** What a successful check learned. */
 export interface H3FieldFacts {
@@ -27,13 +27,7 @@ export function emptyFieldFacts(): H3FieldFacts {
 }
 
 /** RFC 9114 §4.2: connection-specific fields, which make a message malformed. */
-export const H3_CONNECTION_SPECIFIC_FIELDS: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-]);
+export const H3_CONNECTION_SPECIFIC_FIELDS: ReadonlySet<string> = CONNECTION_SPECIFIC_FIELDS;
 
 // RFC 9110 §5.6.2 tchar, lowercase only (RFC 9114 §4.2).
 const NAME_OK = new Uint8Array(128);

@@ -265,6 +265,24 @@ export interface QuicShortHeaderFields {
   keyPhase?: boolean;
 }
 
+/**
+ * Writes what follows a long header's first byte (RFC 9000 §17.2, RFC 8999 §5.1): the 32-bit
+ * version, then the DCID and SCID each after its length byte. Returns the offset after them.
+ */
+function writeLongHeaderPrefix(out: Uint8Array, version: number, dcid: Uint8Array, scid: Uint8Array): number {
+  out[1] = version >>> 24;
+  out[2] = (version >>> 16) & 0xff;
+  out[3] = (version >>> 8) & 0xff;
+  out[4] = version & 0xff;
+  let p = 5;
+  out[p++] = dcid.length;
+  out.set(dcid, p);
+  p += dcid.length;
+  out[p++] = scid.length;
+  out.set(scid, p);
+  return p + scid.length;
+}
+
 function writePacketNumber(buf: Uint8Array, offset: number, packetNumber: number, length: number): number {
   if (!Number.isSafeInteger(packetNumber) || packetNumber < 0)
     throw new RangeError(`bad packet number ${packetNumber}`);
@@ -311,17 +329,7 @@ export function writeQuicLongHeader(fields: QuicLongHeaderFields): Uint8Array {
   const out = new Uint8Array(size);
   const version = fields.version ?? QUIC_VERSION_1;
   out[0] = 0xc0 | (LONG_TYPES.indexOf(fields.type) << 4) | (fields.packetNumberLength - 1);
-  out[1] = version >>> 24;
-  out[2] = (version >>> 16) & 0xff;
-  out[3] = (version >>> 8) & 0xff;
-  out[4] = version & 0xff;
-  let p = 5;
-  out[p++] = fields.dcid.length;
-  out.set(fields.dcid, p);
-  p += fields.dcid.length;
-  out[p++] = fields.scid.length;
-  out.set(fields.scid, p);
-  p += fields.scid.length;
+  let p = writeLongHeaderPrefix(out, version, fields.dcid, fields.scid);
   if (fields.type === 'initial') {
     p = writeVarint(out, p, token.length);
     out.set(token, p);
@@ -359,17 +367,7 @@ export function writeQuicRetryWithoutTag(fields: {
   const version = fields.version ?? QUIC_VERSION_1;
   const out = new Uint8Array(7 + fields.dcid.length + fields.scid.length + fields.token.length);
   out[0] = 0xf0 | ((fields.unused ?? 0) & 0x0f);
-  out[1] = version >>> 24;
-  out[2] = (version >>> 16) & 0xff;
-  out[3] = (version >>> 8) & 0xff;
-  out[4] = version & 0xff;
-  let p = 5;
-  out[p++] = fields.dcid.length;
-  out.set(fields.dcid, p);
-  p += fields.dcid.length;
-  out[p++] = fields.scid.length;
-  out.set(fields.scid, p);
-  p += fields.scid.length;
+  const p = writeLongHeaderPrefix(out, version, fields.dcid, fields.scid);
   out.set(fields.token, p);
   return out;
 }
@@ -389,13 +387,7 @@ export function writeQuicVersionNegotiation(fields: {
   }
   const out = new Uint8Array(7 + fields.dcid.length + fields.scid.length + 4 * fields.versions.length);
   out[0] = 0x80 | ((fields.unused ?? 0x40) & 0x7f);
-  let p = 5;
-  out[p++] = fields.dcid.length;
-  out.set(fields.dcid, p);
-  p += fields.dcid.length;
-  out[p++] = fields.scid.length;
-  out.set(fields.scid, p);
-  p += fields.scid.length;
+  let p = writeLongHeaderPrefix(out, 0, fields.dcid, fields.scid); // §17.2.1: version 0
   for (const v of fields.versions) {
     out[p++] = v >>> 24;
     out[p++] = (v >>> 16) & 0xff;

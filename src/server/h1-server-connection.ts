@@ -20,7 +20,7 @@ import type { TimerHandle } from '../runtime/timer-wheel.js';
 import type { App } from './app.js';
 import { appFields, dateLine, statusLine } from './h1-response-head.js';
 import { Request } from './request.js';
-import { type HandlerResult, Response } from './response.js';
+import { closeStreamBody, type HandlerResult, isStreamBody, Response } from './response.js';
 import type { ServerConfig } from './server-config.js';
 import {
   connectionCloseChannel,
@@ -554,7 +554,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
         );
         return true;
       }
-      if (typeof result === 'object' && isAsyncIterable(result)) {
+      if (typeof result === 'object' && isStreamBody(result)) {
         return this.writeStream(
           ex,
           `${statusLine(200, undefined)}${BYTES_TYPE}${dateLine()}${this.config.altSvcLine}`,
@@ -605,7 +605,7 @@ export class H1ServerConnection implements H1ParserHandler<H1RequestHead>, BodyS
     }
     if (ex.head) {
       // A HEAD response: the fields only; stop the body the handler made.
-      closeIterable(body as AsyncIterable<unknown>);
+      closeStreamBody(body);
       this.writeHead(`${head}${conn}${appLength >= 0 ? `Content-Length: ${appLength}\r\n` : ''}\r\n`);
       return true;
     }
@@ -845,13 +845,4 @@ function errorResponse(status: number, message: string): Response {
     status,
     headers: { 'content-type': 'text/plain; charset=utf-8', connection: 'close' },
   });
-}
-
-function isAsyncIterable(value: object): value is AsyncIterable<Uint8Array | string> {
-  return typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
-}
-
-function closeIterable(body: AsyncIterable<unknown>): void {
-  const iterator = body[Symbol.asyncIterator]();
-  iterator.return?.()?.catch(() => {});
 }

@@ -27,10 +27,10 @@ import type { WsH2StreamTransport } from '../ws/ws-h2-stream-transport.js';
 import type { App } from './app.js';
 import { H2ExtendedConnect } from './h2-extended-connect.js';
 import { H2ServerPush, type PushedExchange, pushRequestHead } from './h2-server-push.js';
-import { bufferView, closeIterable, trailerFieldList } from './multiplexed-body-parts.js';
+import { bufferView, trailerFieldList } from './multiplexed-body-parts.js';
 import { finalResponseStatus, multiplexedResponseHead } from './multiplexed-response-head.js';
 import { Request } from './request.js';
-import { type HandlerResult, handlerFailedResponse, type Response } from './response.js';
+import { closeStreamBody, type HandlerResult, handlerFailedResponse, type Response } from './response.js';
 import type { ServerConfig } from './server-config.js';
 import {
   connectionCloseChannel,
@@ -598,13 +598,13 @@ export class H2ServerConnection implements H2ConnectionHandler {
       } else {
         this.core.sendHeaders(stream, fields, true);
       }
-      if (body !== null && body !== undefined) closeIterable(body);
+      if (body !== null && body !== undefined) closeStreamBody(body);
       this.flushOut();
       this.finish(ex);
       return;
     }
     if (ex.isHead) {
-      closeIterable(body);
+      closeStreamBody(body);
       this.core.sendHeaders(stream, fields, true);
       this.flushOut();
       this.finish(ex);

@@ -17,6 +17,7 @@
 import { Buffer } from 'node:buffer';
 import { performance } from 'node:perf_hooks';
 import { AvxError } from '../core/errors.js';
+import { CONNECTION_SPECIFIC_FIELDS } from '../core/field-value-rules.js';
 import { Headers } from '../core/headers.js';
 import { type BodySource, IncomingBody } from '../core/incoming-body.js';
 import { H3Connection, type H3Event } from '../h3/h3-connection.js';
@@ -28,10 +29,10 @@ import type {
 } from '../runtime/quic-server-endpoint.js';
 import type { TimerHandle, TimerWheel } from '../runtime/timer-wheel.js';
 import type { App } from './app.js';
-import { bufferView, closeIterable, trailerFieldList } from './multiplexed-body-parts.js';
+import { bufferView, trailerFieldList } from './multiplexed-body-parts.js';
 import { finalResponseStatus, multiplexedResponseHead } from './multiplexed-response-head.js';
 import { Request } from './request.js';
-import { type HandlerResult, handlerFailedResponse } from './response.js';
+import { closeStreamBody, type HandlerResult, handlerFailedResponse } from './response.js';
 import {
   connectionCloseChannel,
   connectionOpenChannel,
@@ -55,15 +56,8 @@ export class H3StreamGoneError extends AvxError {
   }
 }
 
-/** RFC 9114 §4.2: connection-specific fields are malformed in HTTP/3. */
-const CONNECTION_SPECIFIC = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-]);
+/** RFC 9114 §4.2: connection-specific fields are malformed in HTTP/3; TE means nothing in a response. */
+const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([...CONNECTION_SPECIFIC_FIELDS, 'te']);
 /**
  * After the last response of a shutting-down connection, time left for its frames to be
  * acknowledged before CONNECTION_CLOSE (which discards unsent stream data), in smoothed RTTs,
@@ -453,7 +447,7 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
   private writeResponse(ex: H3Exchange, result: HandlerResult): void {
     const h3 = this.h3;
     if (ex.closed || h3 === undefined || h3.closed) {
-      closeIterable(result);
+      closeStreamBody(result);
       this.finish(ex, new H3StreamGoneError(ex.closeCode));
       return;
     }
@@ -488,7 +482,7 @@ export class H3ServerConnection implements QuicEndpointConnectionHandler<QuicCon
       } else {
         h3.sendHeaders(streamId, fields, true);
       }
-      closeIterable(body);
+      closeStreamBody(body);
       this.runCommands();
       this.finish(ex);
       return;

@@ -1,8 +1,8 @@
 /**
  * Pieces the HTTP/2 and HTTP/3 server drivers both need when they write a response: its
  * trailer field list (RFC 9110 §6.5) without the fields the protocol forbids (RFC 9113 §8.2.2,
- * RFC 9114 §4.2), a body chunk as a Buffer without a copy, whether a body streams, and how a
- * streamed body that will not be sent is let go.
+ * RFC 9114 §4.2), and a body chunk as a Buffer without a copy. (Whether a body streams, and
+ * letting go of one, are response.ts's `isStreamBody` and `closeStreamBody`.)
  */
 import { Buffer } from 'node:buffer';
 import type { Headers } from '../core/headers.js';
@@ -20,16 +20,4 @@ export function trailerFieldList(trailers: Headers, dropped: ReadonlySet<string>
 /** `bytes` as a Buffer over the same memory. */
 export function bufferView(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/** True for a body that streams (an async iterable of chunks). */
-export function isAsyncIterable(value: object): value is AsyncIterable<Uint8Array | string> {
-  return typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
-}
-
-/** Lets go of a streamed body that will not be sent (its iterator's `return`); other values are ignored. */
-export function closeIterable(body: unknown): void {
-  if (typeof body !== 'object' || body === null || !isAsyncIterable(body)) return;
-  const iterator = body[Symbol.asyncIterator]();
-  iterator.return?.()?.catch(() => {});
 }

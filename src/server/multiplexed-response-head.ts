@@ -9,8 +9,7 @@
  * driver.
  */
 import { httpDate } from '../runtime/http-date.js';
-import { isAsyncIterable } from './multiplexed-body-parts.js';
-import { type HandlerResult, Response } from './response.js';
+import { type HandlerResult, isStreamBody, Response } from './response.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -66,7 +65,7 @@ export function multiplexedResponseHead(
   if (res === undefined && !hasType && body !== null && body !== undefined) {
     if (typeof body === 'string') fields.push('content-type', TEXT);
     else if (body instanceof Uint8Array) fields.push('content-type', BYTES);
-    else if (typeof body === 'object' && isAsyncIterable(body)) fields.push('content-type', BYTES);
+    else if (typeof body === 'object' && isStreamBody(body)) fields.push('content-type', BYTES);
     else {
       fields.push('content-type', JSON_TYPE);
       body = JSON.stringify(body);

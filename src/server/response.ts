@@ -105,8 +105,15 @@ function withType(init: ResponseInit | undefined, contentType: string): Response
 }
 
 /** True for a value a handler returned as a body stream or async iterable. */
-function isStreamLike(value: object): value is AsyncIterable<Uint8Array | string> {
+export function isStreamBody(value: object): value is AsyncIterable<Uint8Array | string> {
   return typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
+}
+
+/** Stops a streamed body nobody will send (a HEAD response, a reset stream): its iterator's return(). */
+export function closeStreamBody(body: unknown): void {
+  if (typeof body !== 'object' || body === null || !isStreamBody(body)) return;
+  const iterator = body[Symbol.asyncIterator]();
+  iterator.return?.()?.catch(() => {});
 }
 
 /**
@@ -127,7 +134,7 @@ export function toResponse(result: HandlerResult): Response {
   if (typeof result === 'string') return typed(result, TEXT);
   if (result === null || result === undefined) return new Response(null, { status: 204 });
   if (result instanceof Uint8Array) return typed(result, BYTES);
-  if (typeof result === 'object' && isStreamLike(result)) return typed(result as ResponseBody, BYTES);
+  if (typeof result === 'object' && isStreamBody(result)) return typed(result as ResponseBody, BYTES);
   return typed(JSON.stringify(result), JSON_TYPE);
 }
 
